@@ -1,0 +1,82 @@
+"""Microsoft's online neural voices through the edge-tts client.
+
+The client retries nothing but one 403 clock-skew retry, has no read timeout
+once the WebSocket is open, and reports a dropped stream as success.  This
+engine therefore adds an idle timeout (no message for `idle_timeout` seconds
+means the stream stalled) and turns every failure into an EngineError that
+says whether a retry can help; retries and the truncation check live in
+`digest.synthesis`, where they apply to every engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+import edge_tts
+from edge_tts import exceptions as edge_errors
+
+from digest.engines.base import Boundary, EngineError, Speech, VoiceSettings
+
+_TICKS_PER_SECOND = 10_000_000
+# Statuses worth another try: throttling, overload and outages.  A second 403
+# (after the client's own clock-skew retry) also clears up on a later attempt.
+_RETRYABLE_STATUSES = {403, 408, 429, 500, 502, 503, 504}
+
+
+class EdgeEngine:
+    name = "edge"
+    version = f"edge-tts-{edge_tts.__version__}"
+
+    def __init__(self, *, idle_timeout: float = 20.0, connect_timeout: int = 10):
+        self.idle_timeout = idle_timeout
+        self.connect_timeout = connect_timeout
+
+    async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:
+        try:
+            communicate = edge_tts.Communicate(
+                text,
+                voice.voice,
+                rate=voice.rate,
+                pitch=voice.pitch,
+                volume=voice.volume,
+                boundary="SentenceBoundary",
+                connect_timeout=self.connect_timeout,
+                receive_timeout=max(1, round(self.idle_timeout)),
+            )
+        except ValueError as exc:  # edge-tts validates voice and prosody locally
+            raise EngineError(f"edge-tts refused the settings: {exc}", retryable=False) from None
+        audio = bytearray()
+        boundaries: list[Boundary] = []
+        stream = communicate.stream()
+        try:
+            while True:
+                try:
+                    message = await asyncio.wait_for(stream.__anext__(), self.idle_timeout)
+                except StopAsyncIteration:
+                    break
+                if message["type"] == "audio":
+                    audio += message["data"]
+                elif message["type"] == "SentenceBoundary":
+                    start = message["offset"] / _TICKS_PER_SECOND
+                    end = (message["offset"] + message["duration"]) / _TICKS_PER_SECOND
+                    boundaries.append(Boundary(start, end, message["text"]))
+        except asyncio.TimeoutError:
+            raise EngineError(
+                f"the stream stalled: nothing received for {self.idle_timeout:g} s", retryable=True
+            ) from None
+        except aiohttp.ClientResponseError as exc:  # includes WSServerHandshakeError
+            raise EngineError(
+                f"the service answered HTTP {exc.status}",
+                retryable=exc.status in _RETRYABLE_STATUSES,
+                throttled=exc.status == 429,
+            ) from None
+        except edge_errors.NoAudioReceived:
+            raise EngineError("the service sent no audio", retryable=True) from None
+        except edge_errors.EdgeTTSException as exc:  # malformed frames, skew, WebSocket errors
+            raise EngineError(f"bad response from the service: {exc}", retryable=True) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            raise EngineError(f"connection failed: {exc or type(exc).__name__}", retryable=True) from None
+        finally:
+            await stream.aclose()
+        return Speech(audio=bytes(audio), boundaries=tuple(boundaries))

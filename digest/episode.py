@@ -1,0 +1,75 @@
+"""Clips -> Episode: one frame stream with exact chapter times and subtitle cues.
+
+Clips are joined at the MP3 frame level (no re-encoding) with encoded silence
+between them: a short pause between chunks, a longer one between sections.
+Every time here is counted in frames, so the chapters are exact: they are
+contiguous, the first starts at 0 and the last ends at the file's duration.
+A section's pause belongs to the end of the section before it, so skipping to
+a chapter lands on its first word.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from digest.mp3 import Frames, join, silence
+from digest.script import Script
+from digest.synthesis import Clip
+
+CHUNK_PAUSE = 0.3  # seconds between two chunks of one section
+SECTION_PAUSE = 1.0  # seconds between sections
+TAIL = 0.5  # seconds after the last word, so players do not clip it
+
+
+@dataclass(frozen=True)
+class Chapter:
+    title: str
+    start: float  # seconds
+    end: float
+
+
+@dataclass(frozen=True)
+class Cue:
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Episode:
+    title: str
+    audio: Frames
+    chapters: tuple[Chapter, ...]
+    cues: tuple[Cue, ...]
+
+    @property
+    def duration(self) -> float:
+        return self.audio.duration
+
+
+def assemble(script: Script, clips: list[list[Clip]]) -> Episode:
+    parts: list[Frames] = []
+    chapters: list[Chapter] = []
+    cues: list[Cue] = []
+    position = 0  # in frames
+    fmt = clips[0][0].frames.format
+    seconds_per_frame = fmt.samples_per_frame / fmt.sample_rate
+
+    def add(frames: Frames) -> None:
+        nonlocal position
+        parts.append(frames)
+        position += frames.count
+
+    for number, (chapter, chapter_clips) in enumerate(zip(script.chapters, clips)):
+        start = position
+        for index, clip in enumerate(chapter_clips):
+            if index:
+                add(silence(CHUNK_PAUSE, fmt))
+            offset = position * seconds_per_frame
+            cues.extend(Cue(offset + b.start, offset + b.end, b.text) for b in clip.boundaries)
+            add(clip.frames)
+        add(silence(SECTION_PAUSE if number < len(script.chapters) - 1 else TAIL, fmt))
+        chapters.append(
+            Chapter(chapter.title, start * seconds_per_frame, position * seconds_per_frame)
+        )
+    return Episode(script.title, join(parts), tuple(chapters), tuple(cues))

@@ -1,0 +1,144 @@
+"""Article -> Script: what will be spoken, normalized and cut into chunks.
+
+Each chapter of the script is one section of the article.  Its heading is
+spoken first (the numbering is dropped: "01" read aloud sounds like a
+robot), and the episode opens with the article title.  Chunks end at
+sentence ends, because edge-tts does not split Chinese text itself and
+a cut mid-sentence is audible.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from digest.article import Article
+from digest.normalize import normalize
+
+# About 0.22 s of speech per character: 500 characters is under two minutes of
+# audio and about 1,500 bytes of UTF-8, far below edge-tts's 4,096-byte limit.
+# Smaller chunks also parallelize better and make a retry cheaper.
+MAX_CHUNK_CHARS = 500
+MAX_CHUNK_BYTES = 3000
+
+_SENTENCE_END = re.compile(r"(?<=[。！？；!?;…])(?![。！？；!?;…」』”’）)\"'])")
+_CLAUSE_END = re.compile(r"(?<=[，、：,:])")
+_TERMINAL = "。！？；!?;…：:"
+
+
+@dataclass(frozen=True)
+class ScriptChapter:
+    title: str  # shown in podcast apps, in the article's own script
+    chunks: tuple[str, ...]  # normalized text, each one request to the engine
+
+
+@dataclass(frozen=True)
+class Script:
+    title: str
+    locale: str
+    chapters: tuple[ScriptChapter, ...]
+
+    @property
+    def chunk_count(self) -> int:
+        return sum(len(c.chunks) for c in self.chapters)
+
+
+def build_script(
+    article: Article,
+    locale: str,
+    lexicon: Mapping[str, str] | None = None,
+    max_chars: int = MAX_CHUNK_CHARS,
+) -> Script:
+    chapters = []
+    for index, section in enumerate(article.sections):
+        spoken: list[str] = []
+        if index == 0:
+            spoken.append(article.title)
+        if section.kind != "lead":
+            spoken.append(section.title)
+        spoken.extend(section.paragraphs)
+        sentences = [
+            s
+            for paragraph in spoken
+            for s in split_sentences(as_sentence(normalize(paragraph, locale, lexicon)))
+        ]
+        chunks = chunk_sentences(sentences, max_chars)
+        if chunks:
+            chapters.append(ScriptChapter(title=section.title, chunks=tuple(chunks)))
+    return Script(title=article.title, locale=locale, chapters=tuple(chapters))
+
+
+def as_sentence(text: str) -> str:
+    """Give a heading or title a full stop, so the voice pauses after it."""
+    text = text.strip()
+    if text and text[-1] not in _TERMINAL and text[-1] not in "」』”’）)\"'":
+        return text + "。"
+    return text
+
+
+def is_speakable(text: str) -> bool:
+    """False for punctuation-only text, which the service answers with no audio."""
+    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def _fits(text: str, max_chars: int) -> bool:
+    return len(text) <= max_chars and len(text.encode("utf-8")) <= MAX_CHUNK_BYTES
+
+
+def _split_long(sentence: str, max_chars: int) -> list[str]:
+    """A sentence longer than a chunk: cut at commas, and only then anywhere."""
+    if _fits(sentence, max_chars):
+        return [sentence]
+    pieces: list[str] = []
+    current = ""
+    for clause in _CLAUSE_END.split(sentence):
+        while clause and not _fits(clause, max_chars):  # a clause without any comma
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(clause[:max_chars])
+            clause = clause[max_chars:]
+        if current and not _fits(current + clause, max_chars):
+            pieces.append(current)
+            current = ""
+        current += clause
+    if current:
+        pieces.append(current)
+    return pieces
+
+
+def chunk_sentences(sentences: list[str], max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
+    """Pack whole sentences into chunks of similar size, each at most `max_chars`.
+
+    The number of chunks is the fewest that can hold the text; sizes are then
+    balanced so a section of 600 characters becomes 300 + 300, not 500 + 100.
+    """
+    units = [piece for s in sentences for piece in _split_long(s, max_chars)]
+    total = sum(len(u) for u in units)
+    if total == 0:
+        return []
+    target = total / math.ceil(total / max_chars)
+    chunks: list[str] = []
+    current = ""
+    for unit in units:
+        if current and (not _fits(current + unit, max_chars) or len(current) >= target):
+            chunks.append(current)
+            current = ""
+        current += unit
+    chunks.append(current)
+    merged: list[str] = []
+    for chunk in chunks:
+        # Punctuation-only pieces ("……") get no audio from the service: keep them
+        # with a neighbour instead of sending them alone.
+        if merged and (not is_speakable(chunk)) and _fits(merged[-1] + chunk, max_chars):
+            merged[-1] += chunk
+        else:
+            merged.append(chunk)
+    return [c for c in merged if is_speakable(c)]

@@ -1,0 +1,185 @@
+"""Script -> Clips: every chunk spoken once, concurrently, cached, verified.
+
+The engine is trusted for nothing.  Each request runs under an overall
+deadline, failures that can clear up are retried with exponential backoff and
+jitter, and audio shorter than its own last sentence boundary (a stream cut
+short, which edge-tts reports as success) counts as a failure.  A 429 halves
+the number of requests in flight for the rest of the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from digest.cache import ClipCache, clip_key
+from digest.engines.base import Boundary, Engine, EngineError, VoiceSettings
+from digest.errors import SynthesisFailed
+from digest.mp3 import Frames, Mp3Error, read_frames
+from digest.script import Script
+
+MAX_CONCURRENCY = 16  # more parallel connections than this gets a client throttled
+_TRUNCATION_TOLERANCE = 0.05  # seconds
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    base_delay: float = 1.0  # seconds before the first retry; doubles each time
+    max_delay: float = 30.0
+    timeout: float = 60.0  # overall deadline of one request ...
+    timeout_per_char: float = 0.25  # ... plus this much per character of text
+
+    def deadline(self, text: str) -> float:
+        return self.timeout + self.timeout_per_char * len(text)
+
+    def delay(self, attempt: int) -> float:
+        """Full jitter: a random wait up to the exponential bound (attempt counts from 1)."""
+        return random.uniform(0.5, 1.0) * min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+
+
+@dataclass(frozen=True)
+class Clip:
+    chapter: int
+    index: int  # position within the chapter
+    frames: Frames
+    boundaries: tuple[Boundary, ...]
+    cached: bool
+
+
+@dataclass
+class SynthesisStats:
+    requests: int = 0
+    retries: int = 0
+    cached: int = 0
+    throttled: int = 0
+
+
+Progress = Callable[[int, int], None]  # (chunks done, chunks total)
+
+
+class _AdaptiveLimit:
+    """A semaphore whose limit can shrink while tasks wait on it."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._active = 0
+        self._changed = asyncio.Condition()
+
+    async def __aenter__(self) -> None:
+        async with self._changed:
+            await self._changed.wait_for(lambda: self._active < self.limit)
+            self._active += 1
+
+    async def __aexit__(self, *exc: object) -> None:
+        async with self._changed:
+            self._active -= 1
+            self._changed.notify_all()
+
+    def halve(self) -> None:
+        self.limit = max(1, self.limit // 2)
+
+
+def check_complete(speech_audio: bytes, boundaries: tuple[Boundary, ...]) -> Frames:
+    """Parse the clip's frames and refuse audio that ends before its last sentence does."""
+    try:
+        frames = read_frames(speech_audio)
+    except Mp3Error as exc:
+        raise EngineError(f"unusable audio: {exc}", retryable=True) from None
+    if boundaries and boundaries[-1].end > frames.duration + _TRUNCATION_TOLERANCE:
+        raise EngineError(
+            f"audio cut short: {frames.duration:.2f} s of audio, "
+            f"the last sentence ends at {boundaries[-1].end:.2f} s",
+            retryable=True,
+        )
+    return frames
+
+
+def describe_chunk(script: Script, chapter: int, text: str) -> str:
+    words = text[:20] + ("…" if len(text) > 20 else "")
+    return f"section {chapter + 1} ({script.chapters[chapter].title[:30]}), chunk starting “{words}”"
+
+
+async def synthesize_script(
+    script: Script,
+    engine: Engine,
+    voice: VoiceSettings,
+    cache: ClipCache,
+    *,
+    concurrency: int = 6,
+    retry: RetryPolicy = RetryPolicy(),
+    progress: Progress | None = None,
+    stats: SynthesisStats | None = None,
+) -> list[list[Clip]]:
+    """Speak every chunk of `script`; clips come back grouped by chapter, in order."""
+    stats = stats if stats is not None else SynthesisStats()
+    limit = _AdaptiveLimit(max(1, min(concurrency, MAX_CONCURRENCY)))
+    total = script.chunk_count
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+
+    async def one(chapter: int, index: int, text: str) -> Clip:
+        key = clip_key(engine.name, engine.version, voice, text)
+        cached = cache.get(key)
+        if cached is not None:
+            try:
+                frames = check_complete(cached.audio, cached.boundaries)
+            except EngineError:
+                pass  # a damaged cache entry: synthesize it again
+            else:
+                stats.cached += 1
+                tick()
+                return Clip(chapter, index, frames, cached.boundaries, cached=True)
+        for attempt in range(1, retry.attempts + 1):
+            async with limit:
+                stats.requests += 1
+                try:
+                    speech = await asyncio.wait_for(
+                        engine.synthesize(text, voice), retry.deadline(text)
+                    )
+                    frames = check_complete(speech.audio, speech.boundaries)
+                except asyncio.TimeoutError:
+                    error = EngineError(
+                        f"no complete answer within {retry.deadline(text):.0f} s", retryable=True
+                    )
+                except EngineError as exc:
+                    error = exc
+                else:
+                    cache.put(key, speech)
+                    tick()
+                    return Clip(chapter, index, frames, speech.boundaries, cached=False)
+            if error.throttled:
+                stats.throttled += 1
+                limit.halve()
+            if not error.retryable or attempt == retry.attempts:
+                tries = f" after {attempt} attempts" if attempt > 1 else ""
+                raise SynthesisFailed(
+                    f"{describe_chunk(script, chapter, text)} failed{tries}: {error}"
+                )
+            stats.retries += 1
+            await asyncio.sleep(retry.delay(attempt))
+        raise AssertionError("unreachable")
+
+    tasks = [
+        asyncio.ensure_future(one(c, i, text))
+        for c, chapter in enumerate(script.chapters)
+        for i, text in enumerate(chapter.chunks)
+    ]
+    try:
+        clips = await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    grouped: list[list[Clip]] = [[] for _ in script.chapters]
+    for clip in clips:
+        grouped[clip.chapter].append(clip)
+    return grouped
+

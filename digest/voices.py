@@ -1,0 +1,137 @@
+"""Voice presets (TOML files in `voices/`) and validation of voice settings."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import platformdirs
+
+from digest.engines.base import VoiceSettings
+from digest.errors import DigestError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+DEFAULT_PRESET = "xiaoxiao"
+ENGINE_NAMES = ("edge", "offline")
+
+# The Chinese voices the Edge endpoint serves (edge-tts-protocol.md §11).  A
+# name the service does not serve passes edge-tts's own check and then fails
+# with NoAudioReceived on every retry, so unknown names are refused up front.
+EDGE_CHINESE_VOICES = {
+    "zh-CN-XiaoxiaoNeural": "Female",
+    "zh-CN-XiaoyiNeural": "Female",
+    "zh-CN-YunjianNeural": "Male",
+    "zh-CN-YunxiNeural": "Male",
+    "zh-CN-YunxiaNeural": "Male",
+    "zh-CN-YunyangNeural": "Male",
+    "zh-CN-liaoning-XiaobeiNeural": "Female",
+    "zh-CN-shaanxi-XiaoniNeural": "Female",
+    "zh-HK-HiuGaaiNeural": "Female",
+    "zh-HK-HiuMaanNeural": "Female",
+    "zh-HK-WanLungNeural": "Male",
+    "zh-TW-HsiaoChenNeural": "Female",
+    "zh-TW-HsiaoYuNeural": "Female",
+    "zh-TW-YunJheNeural": "Male",
+}
+
+_RATE = re.compile(r"^([+-]?)(\d{1,3})%$")
+_PITCH = re.compile(r"^([+-]?)(\d{1,3})Hz$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class VoicePreset:
+    name: str
+    engine: str
+    settings: VoiceSettings
+    description: str = ""
+
+
+def preset_dirs() -> list[Path]:
+    """Where presets live: the user's own first, then the bundled ones."""
+    here = Path(__file__).resolve().parent
+    bundled = here / "voices"  # inside an installed wheel
+    if not bundled.is_dir():
+        bundled = here.parent / "voices"  # a source checkout or editable install
+    return [platformdirs.user_config_path("digest") / "voices", bundled]
+
+
+def list_presets() -> list[VoicePreset]:
+    found: dict[str, VoicePreset] = {}
+    for folder in reversed(preset_dirs()):
+        for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
+            found[path.stem] = load_preset(path)
+    return sorted(found.values(), key=lambda p: p.name)
+
+
+def load_preset(path: Path) -> VoicePreset:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DigestError(f"{path}: not a readable voice preset ({exc})") from None
+    engine = data.get("engine", "edge")
+    if engine not in ENGINE_NAMES or not isinstance(data.get("voice"), str):
+        raise DigestError(f"{path}: a preset needs engine = edge|offline and a voice name")
+    settings = VoiceSettings(
+        voice=data["voice"],
+        locale=data.get("locale") or locale_of(data["voice"]),
+        rate=parse_percent(data.get("rate", "+0%"), "rate"),
+        pitch=parse_pitch(data.get("pitch", "+0Hz")),
+        volume=parse_percent(data.get("volume", "+0%"), "volume"),
+    )
+    return VoicePreset(path.stem, engine, settings, data.get("description", ""))
+
+
+def locale_of(voice: str) -> str:
+    """`zh-CN-liaoning-XiaobeiNeural` -> `zh-CN-liaoning`; `cmn` -> `zh-CN`."""
+    parts = voice.split("-")
+    return "-".join(parts[:-1]) if len(parts) >= 3 else "zh-CN"
+
+
+def resolve_voice(
+    name: str | None = None,
+    *,
+    rate: str | None = None,
+    pitch: str | None = None,
+    volume: str | None = None,
+) -> VoicePreset:
+    """A preset name or a raw edge-tts voice name, with optional overrides."""
+    name = name or DEFAULT_PRESET
+    presets = {p.name: p for p in list_presets()}
+    if name in presets:
+        preset = presets[name]
+    elif name in EDGE_CHINESE_VOICES:
+        preset = VoicePreset(name, "edge", VoiceSettings(voice=name, locale=locale_of(name)))
+    else:
+        known = ", ".join(sorted(presets))
+        raise DigestError(
+            f"unknown voice {name!r}: use a preset ({known}) or a voice from `digest voices`"
+        )
+    overrides = {}
+    if rate is not None:
+        overrides["rate"] = parse_percent(rate, "rate")
+    if pitch is not None:
+        overrides["pitch"] = parse_pitch(pitch)
+    if volume is not None:
+        overrides["volume"] = parse_percent(volume, "volume")
+    return replace(preset, settings=replace(preset.settings, **overrides))
+
+
+def parse_percent(value: str, what: str) -> str:
+    """`10%`, `+10%`, `-25%` -> the signed form edge-tts requires."""
+    match = _RATE.match(str(value).strip())
+    if not match or (what == "rate" and match.group(1) == "-" and int(match.group(2)) >= 100):
+        raise DigestError(f"bad {what} {value!r}: use a signed percentage such as +10% or -20%")
+    return f"{match.group(1) or '+'}{int(match.group(2))}%"
+
+
+def parse_pitch(value: str) -> str:
+    match = _PITCH.match(str(value).strip())
+    if not match:
+        raise DigestError(f"bad pitch {value!r}: use signed hertz such as +5Hz or -10Hz")
+    return f"{match.group(1) or '+'}{int(match.group(2))}Hz"
