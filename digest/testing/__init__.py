@@ -1,0 +1,1 @@
+"""Test helpers for digest (fake services used by the test suite and benchmarks)."""
