@@ -16,7 +16,7 @@ import typer
 
 from digest.errors import DigestError
 from digest.pipeline import DEFAULT_SHOW, BuildOptions, build_episode, prepare_script
-from digest.synthesis import Progress
+from digest.synthesis import Progress, RetryPolicy
 
 app = typer.Typer(
     help="Turn Chinese articles into chaptered MP3 podcast episodes.",
@@ -99,6 +99,8 @@ def build(
     cover: Optional[Path] = typer.Option(None, help="Cover image (JPEG or PNG) to embed."),
     lexicon: Optional[Path] = typer.Option(None, help="Pronunciation lexicon TOML to add."),
     max_chars: int = typer.Option(2_000_000, help="Refuse articles longer than this many characters."),
+    retries: int = typer.Option(5, min=1, help="Attempts per chunk before the build fails."),
+    timeout: float = typer.Option(60.0, min=1, help="Seconds a request may take, plus 0.25 s per character."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of the path."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -119,6 +121,7 @@ def build(
         cover=cover,
         lexicon=lexicon,
         max_chars=max_chars,
+        retry=RetryPolicy(attempts=retries, timeout=timeout),
     )
     with user_errors(), progress_bar(not quiet and sys.stderr.isatty()) as progress:
         result = build_episode(article, options, progress=progress, warn=warn)

@@ -24,7 +24,8 @@ from digest.normalize import normalize
 MAX_CHUNK_CHARS = 500
 MAX_CHUNK_BYTES = 3000
 
-_SENTENCE_END = re.compile(r"(?<=[。！？；!?;…])(?![。！？；!?;…」』”’）)\"'])")
+# A sentence runs to its end mark, with any closing quotes or brackets after it.
+_SENTENCE = re.compile(r""".+?(?:[。！？；!?;…]+[」』”’）)"']*|$)""", re.S)
 _CLAUSE_END = re.compile(r"(?<=[，、：,:])")
 _TERMINAL = "。！？；!?;…：:"
 
@@ -59,7 +60,7 @@ def build_script(
             spoken.append(article.title)
         if section.kind != "lead":
             spoken.append(section.title)
-        spoken.extend(section.paragraphs)
+        spoken.extend(p for p in section.paragraphs if p not in spoken)  # a title-only file
         sentences = [
             s
             for paragraph in spoken
@@ -85,7 +86,7 @@ def is_speakable(text: str) -> bool:
 
 
 def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
 
 
 def _fits(text: str, max_chars: int) -> bool:
