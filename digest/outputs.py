@@ -12,10 +12,9 @@ import hashlib
 import json
 import os
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, replace
 from pathlib import Path
-
-from pypinyin import lazy_pinyin
 
 from digest.cache import write_atomically
 from digest.episode import Cue, Episode
@@ -32,8 +31,21 @@ class EpisodeFiles:
     subtitles: Path
 
 
+def clean_title(title: str) -> str:
+    """The title without control characters (NUL, ESC, BEL, ...), whitespace collapsed.
+
+    A title is free text from the user or the article; a NUL in it became a
+    value separator in the ID3 tag ("a\x00b" read back as "a/b") and escape
+    sequences ended up verbatim in the tags and chapters JSON.
+    """
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in title)
+    return " ".join(text.split()) or "episode"
+
+
 def slugify(title: str) -> str:
     """An ASCII file-name slug from the title's pinyin: podcast hosts reject other names."""
+    from pypinyin import lazy_pinyin  # 0.2 s to import: only pay it when naming a file
+
     words = re.findall(r"[a-z0-9]+", " ".join(lazy_pinyin(title)).lower())
     slug = ""
     for word in words:
@@ -76,7 +88,7 @@ def chapters_json(episode: Episode) -> str:
     """Podcasting 2.0 JSON chapters (podcast:chapters), times in seconds."""
     document = {
         "version": "1.2.0",
-        "title": episode.title,
+        "title": clean_title(episode.title),
         "chapters": [
             {"startTime": round(c.start, 3), "endTime": round(c.end, 3), "title": c.title}
             for c in episode.chapters
@@ -86,13 +98,27 @@ def chapters_json(episode: Episode) -> str:
 
 
 def write_episode(episode: Episode, info: EpisodeInfo, folder: Path) -> EpisodeFiles:
+    info = replace(info, title=clean_title(info.title))
     stem = episode_stem(info.title, info.date)
     files = EpisodeFiles(
         mp3=folder / f"{stem}.mp3",
         chapters=folder / f"{stem}.chapters.json",
         subtitles=folder / f"{stem}.srt",
     )
-    write_atomically(files.chapters, chapters_json(episode).encode("utf-8"))
-    write_atomically(files.subtitles, srt(episode.cues).encode("utf-8"))
-    write_atomically(files.mp3, build_tag(episode, info) + episode.audio.data)
+    written: list[Path] = []
+    path = files.chapters
+    try:
+        for path, data in (
+            (files.chapters, chapters_json(episode).encode("utf-8")),
+            (files.subtitles, srt(episode.cues).encode("utf-8")),
+            (files.mp3, build_tag(episode, info) + episode.audio.data),  # the MP3 last
+        ):
+            write_atomically(path, data)
+            written.append(path)
+    except OSError as exc:
+        # A full disk, a folder made read-only mid-run, a directory in the way:
+        # one line for the user, and no half episode (sidecars without the MP3).
+        for done in written:
+            done.unlink(missing_ok=True)
+        raise DigestError(f"could not write {path}: {exc.strerror or exc}") from None
     return files

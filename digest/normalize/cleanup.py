@@ -1,0 +1,60 @@
+"""Step 1: Unicode cleanup, so later rules only ever see ASCII digits and signs.
+
+Rules (in order): full-width ASCII, blanks, minus signs, full-width colons in times,
+circled digits, thousands separators.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Full-width digits and letters always become ASCII (Ａ→A, ９→9).
+_FULLWIDTH_ALNUM = str.maketrans(
+    {chr(c): chr(c - 0xFEE0) for c in list(range(0xFF10, 0xFF1A)) + list(range(0xFF21, 0xFF3B)) + list(range(0xFF41, 0xFF5B))}
+)
+# Exotic blanks Taiwan and Hong Kong sites use around numbers become plain blanks.
+_BLANKS = str.maketrans({"\u00a0": " ", "\u2002": " ", "\u2003": " ", "\u2007": " ", "\u200a": " ", "\u3000": " "})
+_THIN_SPACES = "\u2009\u202f"
+
+# Full-width number symbols only become ASCII when they touch a digit: ％ in prose is rare,
+# but ～ and ／ between words must stay prose.
+_FW_SYMBOLS = "％＄＋－／．＜＞＝～"
+_FW_SYMBOL_NEAR_DIGIT = re.compile(rf"(?<=\d)[{_FW_SYMBOLS}]|[{_FW_SYMBOLS}](?=[\d＄])")
+_FW_COLON_IN_TIME = re.compile(r"(?<=\d)：(?=\d)")
+# U+2212, full-width and small hyphen-minus, and Unicode hyphens before a digit are all `-`.
+_MINUS = re.compile(r"[\u2212\uff0d\ufe63\u2010\u2011](?=\s?\d)")
+# A thin space before exactly three digits is a thousands separator (3 480 000).
+_THIN_THOUSANDS = re.compile(rf"(?<=\d)[{_THIN_SPACES}](?=\d{{3}}(?!\d))")
+_OTHER_THIN = re.compile(f"[{_THIN_SPACES}]")
+# A comma before exactly three digits is a thousands separator; 1,2 and 3,45 are not.
+_COMMA_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+# Circled numbers are list markers: ① reads 一.
+_CIRCLED = {chr(0x2460 + i): str(i + 1) for i in range(20)}
+_CIRCLED_RE = re.compile("[\u2460-\u2473]")
+
+_NEEDS_WORK = re.compile(rf"[\uff04\uff05\uff0b\uff0d\uff0e\uff0f\uff10-\uff5e\u00a0\u2002\u2003\u2007\u200a\u3000{_THIN_SPACES}\u2212\uff0d\ufe63\u2010\u2011\u2460-\u2473]|\d,\d")
+
+
+_HAS_DIGIT = re.compile(r"[0-9\uff10-\uff19\u2460-\u2473]")
+
+
+def to_ascii(text: str) -> str:
+    """Full-width digits/letters, number symbols next to digits, blanks, minus signs.
+
+    Only text with a digit is touched: text with nothing to normalize must come back
+    byte for byte, ideographic spaces and all.
+    """
+    if not _HAS_DIGIT.search(text) or not _NEEDS_WORK.search(text):
+        return text
+    text = text.translate(_FULLWIDTH_ALNUM).translate(_BLANKS)
+    text = _FW_SYMBOL_NEAR_DIGIT.sub(lambda m: chr(ord(m.group()) - 0xFEE0), text)
+    text = _FW_COLON_IN_TIME.sub(":", text)
+    text = _MINUS.sub("-", text)
+    text = _THIN_THOUSANDS.sub("", text)
+    text = _OTHER_THIN.sub(" ", text)
+    return _CIRCLED_RE.sub(lambda m: _CIRCLED[m.group()], text)
+
+
+def drop_thousands_separators(text: str) -> str:
+    """3,480,000 → 3480000 (so every later rule sees plain digit runs)."""
+    return _COMMA_THOUSANDS.sub("", text) if "," in text else text

@@ -1,0 +1,134 @@
+"""Numbers that are names, not quantities: phone numbers, digit strings, model names and codes."""
+
+from __future__ import annotations
+
+import re
+
+from .base import MEASURE_CHARS, Ctx, alt
+from .units import UNIT_SYMBOL
+from .spell import cardinal, decimal, digits
+
+# --- phone numbers ---------------------------------------------------------------------------
+_SEP = r"[ \t\-]?"
+_PHONE = re.compile(
+    r"(?<![\dA-Za-z.+/])(?:"
+    r"\+\d{1,3}(?:[ \t\-]?\(?\d{1,4}\)?){2,5}"  # +886-2-2720-8889: always a phone
+    r"|1[3-9]\d" + _SEP + r"\d{4}" + _SEP + r"\d{4}"  # mainland mobile
+    r"|09\d{2}" + _SEP + r"\d{3}" + _SEP + r"\d{3}"  # Taiwan mobile
+    r"|(?:0800|400|800)" + _SEP + r"\d{3}" + _SEP + r"\d{3,4}"  # toll-free
+    r"|\(0\d{1,3}\)[ \t]?\d{3,4}" + _SEP + r"\d{4}"  # (02)2720-8889
+    r"|0\d{1,3}-\d{3,4}-?\d{4}"  # 021-54889900, 02-2720-8889
+    r")(?![\d])"
+)
+_PHONE_WORD = alt("拨打", "拨", "致电", "电话", "热线", "专线", "报警", "手机", "号码", "客服", "来电", "专区电话", "服务电话")
+# Short service numbers (110, 1955, 12315) are phones only next to a phone word.
+_SERVICE = re.compile(
+    rf"(?P<cue>{_PHONE_WORD}[:：]?(?:为|為|是)?)(?P<n>\d{{3,5}}|[\d\-() \t]{{7,}}\d)(?![\d.])"
+    rf"|(?<![\d.])(?P<n2>\d{{3,5}})(?={_PHONE_WORD})"
+)
+_PHONE_JUNK = re.compile(r"[ \t\-()（）]")
+
+
+def _say_phone(number: str, ctx: Ctx) -> str:
+    plus = "加" if number.startswith("+") else ""
+    return plus + digits(_PHONE_JUNK.sub("", number.lstrip("+")), yao=ctx.yao)
+
+
+def phone_numbers(text: str, ctx: Ctx) -> str:
+    """0800-092-000 → 零八零零零九二零零零; 拨打12315 → 拨打幺二三幺五 (一 for zh-TW)."""
+    text = _PHONE.sub(lambda m: _say_phone(m.group(), ctx), text)
+
+    def service(m: re.Match[str]) -> str:
+        if m.group("cue"):
+            return m.group("cue") + _say_phone(m.group("n"), ctx)
+        return _say_phone(m.group("n2"), ctx)
+
+    return _SERVICE.sub(service, text)
+
+
+# --- digit strings --------------------------------------------------------------------------
+# 95后, 00後: generation labels (but not 3天后: the digits must touch 后)
+_GENERATION = re.compile(r"(?<![\d.])(\d{2})(?=[后後](?![面来來续續期果]))")
+# 921大地震, 911事件, 618大促: a month-day nickname before an event word
+_EVENT_WORD = alt(
+    "大地震", "地震", "事件", "恐袭", "恐攻", "大促", "购物节", "晚会", "纪念日", "惨案", "事变", "暴雨",
+    "空难", "特大暴雨", "水灾", "年中庆", "年中", "购物狂欢节", "狂欢节", "电商节", "运动", "表白日",
+)
+_EVENT = re.compile(rf"(?<![\d.])([1-9][0-3]?\d{{2}})(?=[ \t]?{_EVENT_WORD})")
+# A handful of named days people never say as cardinals, when no quantity follows
+_NAMED_DAY = re.compile(rf"(?<![\d.第])(520|618|911|315|921|228)(?![\d.%]|[ \t]?{MEASURE_CHARS}|[A-Za-z])")
+# Stock codes: 4–6 digits alone in brackets after a name: 宁德时代(300750)
+_STOCK = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z])([（(])(\d{4,6})((?:\.[A-Z]{2})?[)）])")
+# Identifiers after a label: 编号A1023, 代码600519, 车次G1234, 工号0931
+_ID_LABEL = alt(
+    "编号", "代码", "代号", "工号", "房号", "学号", "证号", "单号", "订单号", "车次", "尾号", "邮编", "型号",
+    "批号", "序号", "案号", "航班号", "货号", "账号", "帐号", "验证码", "密码", "股票代码", "邮政编码",
+    "邮递区号", "车牌", "编码",
+)
+_ID = re.compile(rf"(?P<cue>{_ID_LABEL}[:：为為是]?[ \t]?)(?P<code>[A-Za-z\-]*\d[\dA-Za-z\-]*)")
+# Room and building numbers of 3+ digits: 1203室
+_ROOM = re.compile(rf"(?<![\d.])(\d{{3,}})(?={alt('室', '号房', '房间', '病房', '寝室', '号包厢', '包厢')})")
+# Dotted numbers with two or more dots are versions or addresses: 192.168.1.1, 17.4.1
+_DOTTED = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
+# Chinese brand prefixes whose model numbers are codes: 波音777, 空巴A350, 骁龙8
+_BRAND = alt("波音", "空客", "空巴", "骁龙", "天玑", "麒麟", "锐龙", "酷睿", "猎户座", "商飞", "运", "歼", "东风")
+_BRAND_CODE = re.compile(rf"(?P<brand>{_BRAND})(?P<n>\d{{3,}})(?![\d.])")
+
+
+def _code_digits(s: str) -> str:
+    return digits(s) if len(s) >= 3 else cardinal(s)
+
+
+def digit_strings(text: str, ctx: Ctx) -> str:
+    """95后 → 九五后, 921大地震 → 九二一大地震, (300750) → (三零零七五零), 双12 stays for the cardinal rule."""
+    text = _GENERATION.sub(lambda m: digits(m.group(1)), text)
+    text = _EVENT.sub(lambda m: digits(m.group(1)), text)
+    text = _NAMED_DAY.sub(lambda m: digits(m.group(1)), text)
+    text = _STOCK.sub(lambda m: m.group(1) + digits(m.group(2)) + m.group(3), text)
+    text = _ID.sub(lambda m: m.group("cue") + _spell_code(m.group("code")), text)
+    text = _ROOM.sub(lambda m: digits(m.group(1)), text)
+    text = _DOTTED.sub(lambda m: "点".join(cardinal(p) for p in m.group().split(".")), text)
+    return _BRAND_CODE.sub(lambda m: m.group("brand") + digits(m.group("n")), text)
+
+
+def _spell_code(code: str) -> str:
+    """An identifier: digit runs digit by digit, letters kept, hyphens between digits dropped."""
+    code = re.sub(r"(?<=\d)-(?=\d)", "", code)
+    return re.sub(r"\d+", lambda m: digits(m.group()), code)
+
+
+# --- Latin + number names -------------------------------------------------------------------
+# A number belongs to a name when it follows a Latin word directly or after a hyphen
+# (the blank was already removed). A quantity word after the digits means it is not a name:
+# Meta 1000萬美元, Sony 2023年.
+_QUANTITY_AFTER = rf"(?:[万萬亿億兆千百年月日%‰℃°]|{MEASURE_CHARS}|[ \t]?{UNIT_SYMBOL}(?![A-Za-z]))"
+_NAME = re.compile(
+    r"(?<![A-Za-z\d.])(?P<name>[A-Za-z]+(?:[-.&'][A-Za-z]+)*)(?P<sep>-?)"
+    rf"(?P<num>\d+(?:\.\d+)*)(?![\d])(?!\.\d)(?!{_QUANTITY_AFTER})(?P<hyphen>-(?=[A-Za-z]))?"
+)
+# 6G, 8K, 7B, 405B: digits and one capital letter: a cardinal and the letter
+# (L, W and V are units, left for the unit rule: 1.25L, 450W)
+_DIGIT_LETTER = re.compile(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?=[A-KM-UX-Z](?![A-Za-z]))")
+
+
+def _version(num: str) -> str:
+    """GPT-5 → 五, iOS 17.4 → 十七点四, RTX 5080 → 五零八零."""
+    if "." in num:
+        head, *rest = num.split(".")
+        return cardinal(head) + "".join("点" + digits(r) for r in rest)
+    return digits(num) if len(num) >= 3 else cardinal(num)
+
+
+def latin_names(text: str, ctx: Ctx) -> str:
+    """GPT-5 → GPT五, A350 → A三五零, SARS-CoV-2 → SARS-CoV二, 5G → 五G."""
+    if not any("A" <= c <= "z" for c in text):
+        return text
+    # A name ends where its number starts; letters after it (4o, 355X) are left as they are
+    # and a second number (Qwen2.5-VL-72B) is caught by the next match.
+    for _ in range(3):
+        # a hyphen after the number (Qwen2.5-VL) becomes a blank: - may only stand between letters
+        new = _NAME.sub(lambda m: m.group("name") + ctx.t(_version(m.group("num"))) + (" " if m.group("hyphen") else ""), text)
+        if new == text:
+            break
+        text = new
+    return _DIGIT_LETTER.sub(lambda m: ctx.t(decimal(m.group(1))), text)

@@ -1,0 +1,101 @@
+"""The pronunciation lexicon: user-extensible term → spoken form, applied before the rules."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping
+from functools import lru_cache
+from pathlib import Path
+
+from ..errors import DigestError
+from .base import variants
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DEFAULT_LEXICON = Path(__file__).with_name("lexicon.toml")
+
+
+def _read(path: Path) -> dict[str, str]:
+    try:
+        with path.open("rb") as f:
+            data = tomllib.load(f)
+    except OSError as e:
+        raise DigestError(f"cannot read lexicon {path}: {e.strerror or e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise DigestError(f"malformed lexicon {path}: {e}".splitlines()[0]) from None
+    terms = data.pop("terms", {}) if isinstance(data.get("terms"), dict) else {}
+    terms.update(data)
+    bad = [k for k, v in terms.items() if not isinstance(v, str) or not k]
+    if bad:
+        raise DigestError(f"malformed lexicon {path}: entry {bad[0]!r} must be term = \"spoken form\"")
+    return terms
+
+
+def user_lexicon_path() -> Path:
+    import platformdirs
+
+    return platformdirs.user_config_path("digest") / "lexicon.toml"
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> dict[str, str]:
+    return _read(DEFAULT_LEXICON)
+
+
+def load_lexicon(user_file: Path | None = None) -> dict[str, str]:
+    """The project lexicon merged with the user's (explicit file, else the config-folder one)."""
+    merged = dict(default_lexicon())
+    if user_file is None:
+        candidate = user_lexicon_path()
+        user_file = candidate if candidate.is_file() else None
+    if user_file is not None:
+        merged.update(_read(Path(user_file)))
+    return merged
+
+
+def _edge(term: str, start: bool) -> str:
+    """Latin and digit edges must not cut into a longer word or number (3M ≠ 23M)."""
+    c = term[0] if start else term[-1]
+    if c.isascii() and c.isalpha():
+        cls = "[A-Za-z]"
+    elif c.isdigit():
+        cls = r"[\d.]"
+    else:
+        return ""
+    return f"(?<!{cls})" if start else f"(?!{cls})"
+
+
+@lru_cache(maxsize=32)
+def _compile(items: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+    table: dict[str, str] = {}
+    for term, spoken in items:
+        for form in variants(term):
+            table.setdefault(form, spoken)
+        table[term] = spoken
+    if not table:
+        return None, table
+    terms = sorted(table, key=len, reverse=True)
+    pattern = "|".join(_edge(t, True) + re.escape(t) + _edge(t, False) for t in terms)
+    return re.compile(pattern), table
+
+
+_compiled_by_id: dict[int, tuple] = {}
+
+
+def apply_lexicon(text: str, lexicon: Mapping[str, str]) -> str:
+    # The same lexicon object is passed for every sentence of an article: remember it by
+    # identity (holding a reference, so the id cannot be reused) instead of hashing it each time.
+    hit = _compiled_by_id.get(id(lexicon))
+    if hit is None or hit[0] is not lexicon or len(hit[0]) != hit[2]:
+        hit = (lexicon, _compile(tuple(lexicon.items())), len(lexicon))
+        if len(_compiled_by_id) > 16:
+            _compiled_by_id.clear()
+        _compiled_by_id[id(lexicon)] = hit
+    pattern, table = hit[1]
+    if pattern is None:
+        return text
+    return pattern.sub(lambda m: table[m.group()], text)

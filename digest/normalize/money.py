@@ -1,0 +1,93 @@
+"""Money: currency symbols and codes are read after the amount; Taiwan 兆 becomes 万亿.
+
+The amount's digits are left for the cardinal rule (so 两 is chosen in one place); these
+rules only move and name the currency: US$3.5億 → 3.5億美元 → 三点五亿美元.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .base import DASH, MAG, NUM, Ctx, alt, charset
+
+# symbol or code → (word before the amount, word after it)
+_CURRENCIES = {
+    "$": ("", "美元"), "US$": ("", "美元"), "USD": ("", "美元"),
+    "NT$": ("新台币", "元"), "TWD": ("新台币", "元"), "NTD": ("新台币", "元"),
+    "HK$": ("", "港元"), "HKD": ("", "港元"),
+    "¥": ("", "元"), "￥": ("", "元"), "CNY": ("", "元"), "RMB": ("", "元"),
+    "JP¥": ("", "日元"), "JPY": ("", "日元"),
+    "€": ("", "欧元"), "EUR": ("", "欧元"),
+    "£": ("", "英镑"), "GBP": ("", "英镑"),
+    "₩": ("", "韩元"), "KRW": ("", "韩元"),
+    "S$": ("", "新加坡元"), "SGD": ("", "新加坡元"),
+    "A$": ("", "澳元"), "AUD": ("", "澳元"),
+    "C$": ("", "加元"), "CAD": ("", "加元"),
+    "CHF": ("", "瑞士法郎"),
+}
+_SYMBOLS = sorted((k for k in _CURRENCIES if not k.isalpha()), key=len, reverse=True)
+_CODES = sorted(k for k in _CURRENCIES if k.isalpha())
+_SYMBOL = "|".join(re.escape(s) for s in _SYMBOLS)
+_CODE = "|".join(_CODES)
+_MAGS = rf"(?:{MAG}|兆)*"  # 兆 is settled by the next rule
+_AMOUNT = rf"(?P<a>{NUM})(?P<ma>{_MAGS})(?:(?P<dash>{DASH}|到|至)(?:{_SYMBOL})?(?P<b>{NUM})(?P<mb>{_MAGS}))?"
+# RMB 5000元: the currency is already named after the amount
+_NAMED_AFTER = re.compile(r"[ \t]?(?:元|块|美元|美金|人民币|人民幣|新台币|新台幣|日圆|日圓|日元|港币|港幣|港元|欧元|歐元|英镑|英鎊)")
+
+# -$5 / US$3.5億 / $10–20 / JPY 35000 (a code needs its blank: JPY35000 is a name)
+_PREFIXED = re.compile(
+    rf"(?P<neg>(?<![\d.])-)?(?:(?<![A-Za-z])(?P<sym>{_SYMBOL})[ \t]?|(?<![A-Za-z])(?P<code>{_CODE})[ \t])-?{_AMOUNT}"
+)
+# 35000 JPY / 45€: a code or symbol after the amount
+_SUFFIXED = re.compile(rf"(?P<neg>(?<![\d.])-)?{_AMOUNT}[ \t]?(?:(?P<code>{_CODE})(?![A-Za-z])|(?P<sym>[€£₩¥￥]))")
+
+
+def _say(m: re.Match[str], ctx: Ctx) -> str:
+    before, after = _CURRENCIES[m.group("sym") or m.group("code")]
+    if _NAMED_AFTER.match(m.string, m.end()):
+        before = after = ""
+    neg = "负" if m.group("neg") else ""
+    amount = m.group("a") + m.group("ma")
+    if m.group("b"):
+        mark = m.group("dash") if m.group("dash") in ("到", "至") else "到"
+        amount += ctx.t(mark) + m.group("b") + m.group("mb")
+    return ctx.t(neg + before) + amount + ctx.t(after)
+
+
+def currency(text: str, ctx: Ctx) -> str:
+    """$36500 → 36500美元, NT$48000 → 新台币48000元, -$5 → 负5美元."""
+    text = _PREFIXED.sub(lambda m: _say(m, ctx), text)
+    return _SUFFIXED.sub(lambda m: _say(m, ctx), text)
+
+
+# --- Taiwan 兆 ----------------------------------------------------------------------------
+# 兆 as the SI prefix "mega" stays: 兆瓦, 兆赫, 兆帕 … and so does a Latin unit after it.
+_MEGA_UNITS = alt("瓦", "赫", "帕", "焦", "位元", "字节", "比特", "欧姆", "伏", "吨", "瓩", "像素", "兆", "巴", "宽带", "网", "光纤", "带宽", "流量", "级", "秒")
+_CN_NUMERAL = charset("零〇一二两三四五六七八九十百千数几")
+# A numeral that starts with a digit word: 千兆 and 百兆 alone are mainland "gigabit"/"100 Mbit".
+_CN_NUMERAL_HEAD = charset("零〇一二两三四五六七八九数几")
+_ZHAO_DIGITS = re.compile(rf"(?P<n>\d+)兆(?P<m>\d+)(?P<yi>[亿億])|(?P<x>{NUM})兆(?!{_MEGA_UNITS}|[A-Za-z])")
+_ZHAO_WORDS = re.compile(
+    rf"(?P<n>{_CN_NUMERAL_HEAD}{_CN_NUMERAL}*)兆(?:(?P<m>{_CN_NUMERAL}+)(?P<yi>[亿億]))?(?!{_MEGA_UNITS}|[A-Za-z])"
+)
+
+
+def taiwan_zhao(text: str, ctx: Ctx) -> str:
+    """18兆元 → 18万亿元; 1兆4500億 → 14500亿 (zh-CN only: for Taiwan 兆 is the word)."""
+    if not ctx.mainland or "兆" not in text:
+        return text
+
+    def digits(m: re.Match[str]) -> str:
+        if m.group("n"):
+            return str(int(m.group("n")) * 10000 + int(m.group("m"))) + "亿"
+        return m.group("x") + "万亿"
+
+    def words(m: re.Match[str]) -> str:
+        if not m.group("m"):
+            return m.group("n") + "万亿"
+        rest = m.group("m")
+        glue = "" if "千" in rest else "零"  # 一兆四千五百億 = 一万四千五百亿; 一兆五百億 = 一万零五百亿
+        return m.group("n") + "万" + glue + rest + "亿"
+
+    text = _ZHAO_DIGITS.sub(digits, text)
+    return _ZHAO_WORDS.sub(words, text)

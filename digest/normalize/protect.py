@@ -1,0 +1,143 @@
+"""Step 2: protect and prepare — links out, English sentences masked, blanks around numbers gone.
+
+Latin words need no masking of their own: every typed rule is anchored on a digit and
+refuses a Latin letter on the wrong side (units need a digit before them and no letter
+after them; names need a letter before the digits), so the m in Bloomberg can never
+become 米. What *is* masked is a whole Latin-only sentence, whose digits the voice must
+read in English.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .base import BLANK
+from .spell import cardinal
+
+# --- links ----------------------------------------------------------------------------
+_URL_CHARS = r"[A-Za-z0-9\-._~/?#\[\]@!$&'*+=%:;,]"
+_LINK = re.compile(
+    rf"{BLANK}*(?:"
+    rf"(?:https?://|www\.){_URL_CHARS}+"  # scheme or www.
+    rf"|[A-Za-z0-9.+\-_]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"  # e-mail
+    rf"|(?<![A-Za-z0-9@.])[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{{2,}}/{_URL_CHARS}*"  # domain/path
+    rf"){BLANK}*"
+)
+_TRAILING_PUNCT = ".,;:!?'"
+_EMPTY_BRACKETS = re.compile(r"（\s*）|\(\s*\)|【\s*】|\[\s*\]")
+_DANGLING_COLON = re.compile(r"[：:]\s*(?=$|[。，、；！？,;!?）)\n])")
+
+
+def extract_links(text: str) -> tuple[str, list[str]]:
+    """Remove URLs and e-mail addresses from speech; return the text and the links in order.
+
+    A bare domain used as a name (Booking.com) has no scheme, path or @, so it stays.
+    """
+    if "@" not in text and "/" not in text and "www." not in text:
+        return text, []
+    links: list[str] = []
+
+    def cut(m: re.Match[str]) -> str:
+        link = m.group().strip(" \t")
+        tail = ""
+        while link and link[-1] in _TRAILING_PUNCT:  # prose punctuation is not part of a link
+            tail = link[-1] + tail
+            link = link[:-1]
+        links.append(link)
+        return tail
+
+    out = _LINK.sub(cut, text)
+    if not links:
+        return text, []
+    out = _EMPTY_BRACKETS.sub("", out)
+    out = _DANGLING_COLON.sub("", out)
+    return out, links
+
+
+def remove_links(text: str) -> str:
+    return extract_links(text)[0]
+
+
+# --- Latin-only sentences ---------------------------------------------------------------
+_SPAN = re.compile(r"[^。！？；!?\n“”「」『』\"：]+")
+_HAS_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_HAS_DIGIT = re.compile(r"\d")
+MASK_BASE = 0xE000  # Private Use Area: no rule ever matches these characters
+_MASKED = re.compile("[\ue000-\uf8ff]")
+
+
+def mask_latin_sentences(text: str, store: list[str]) -> str:
+    """Replace each Latin-only span (no CJK, ≥4 Latin words) that has digits by one PUA char."""
+
+    def mask(m: re.Match[str]) -> str:
+        span = m.group()
+        if not _HAS_DIGIT.search(span) or _HAS_CJK.search(span) or len(_LATIN_WORD.findall(span)) < 4:
+            return span
+        store.append(span)
+        return chr(MASK_BASE + len(store) - 1)
+
+    return _SPAN.sub(mask, text)
+
+
+def unmask(text: str, store: list[str]) -> str:
+    if not store:
+        return text
+    return _MASKED.sub(lambda m: store[ord(m.group()) - MASK_BASE], text)
+
+
+# --- list markers -------------------------------------------------------------------------
+# A line-initial "1." or "2)" numbers a list item; it is not a decimal: "1. 欧洲" → 一、欧洲
+_LIST_MARKER = re.compile(r"^([ \t]*(?:#+[ \t]*|[-*>][ \t]+)?)(\d{1,2})[.)）](?!\d)[ \t]*", re.MULTILINE)
+
+
+def list_markers(text: str) -> str:
+    return _LIST_MARKER.sub(lambda m: m.group(1) + cardinal(m.group(2)) + "、", text)
+
+
+# --- blanks around numbers ------------------------------------------------------------------
+# A digit-bearing token: an optional relation or sign, an optional currency, the number with
+# its magnitudes, and a percent / degree / unit / Latin tail; or a Latin code with a digit.
+_CUR_CODE = r"(?:USD|EUR|GBP|JPY|CNY|RMB|HKD|TWD|NTD|KRW|SGD|AUD|CAD|CHF)"
+_TOKEN = (
+    r"(?:[<>≤≥≠≈=±+\-][ \t]*)?"
+    r"(?:(?:(?:US|NT|HK|JP|S|A|C)?[$¥€£₩]|￥)[ \t]?|(?P<code>" + _CUR_CODE + r")(?P<cblank>[ \t]))?"
+    r"(?:"
+    r"[A-Za-z][A-Za-z\-]*[ \t]?\d(?:[A-Za-z\d.\-+]*[A-Za-z\d+])?"  # GPT-5, ISO 8601, SARS-CoV-2
+    r"|\d(?:[\d.:/,]*\d)?(?:[ \t]?(?:[%‰‱℃℉]|°[CF]?|[万萬亿億兆千百]+(?![ \t]?\d)))*"  # 36 萬, 58.7 %
+    r"(?:[ \t]?[万萬亿億兆千百]+)?(?:[ \t]?[A-Za-zμ²³/]+)?\+?"  # 610 km, 12 GB, 30+
+    r")"
+)
+# Blanks before a token go unless a digit precedes (2019 2020 stay apart) or a Latin word
+# does (Galaxy S24 — but RTX 5080 joins); blanks after it go unless a digit, a blank or a
+# Latin word follows (iPhone 15 Pro keeps its blank).
+_BLANKS_AROUND = re.compile(
+    rf"(?P<pre>(?<![\dA-Za-z]){BLANK}+|(?<=[A-Za-z]){BLANK}+(?=[-+±]?\d))?(?P<tok>{_TOKEN})(?P<post>{BLANK}+(?![\d \tA-Za-z]))?"
+)
+_TOKEN_BLANKS = re.compile(r"[ \t]+")
+_ANY_DIGIT = re.compile(r"\d")
+
+
+def delete_blanks_around_numbers(text: str) -> str:
+    """新廠 2033 年投產 → 新廠2033年投產, so that the year rule sees 2033年."""
+    if " " not in text and "\t" not in text:
+        return text
+
+    def squeeze(m: re.Match[str]) -> str:
+        tok = m.group("tok")
+        if m.group("code"):  # JPY 35000 keeps its blank: a code glued to digits is a name
+            code = m.group("code")
+            head, rest = tok.split(code, 1)
+            return head.replace(" ", "").replace("\t", "") + code + " " + _TOKEN_BLANKS.sub("", rest)
+        return _TOKEN_BLANKS.sub("", tok)
+
+    return _BLANKS_AROUND.sub(squeeze, text)
+
+
+# --- after the rules ------------------------------------------------------------------------
+# Superscript digits not after a number or unit are footnote marks: not spoken.
+_STRAY_SUPERSCRIPT = re.compile(r"(?<![A-Za-z])[⁰¹²³⁴-⁹]+")
+
+
+def drop_stray_superscripts(text: str) -> str:
+    return _STRAY_SUPERSCRIPT.sub("", text)

@@ -1,0 +1,21 @@
+"""Run the digest CLI against a fake edge-tts server in another process.
+
+    python -m digest.testing.against http://127.0.0.1:PORT build article.txt ...
+
+Used by benchmarks and tests that need a real process (timing, signals).
+"""
+
+import sys
+
+from digest.cli import app
+from digest.testing.fake_edge import point_edge_tts_at
+
+
+def main() -> None:
+    base_url, *arguments = sys.argv[1:]
+    with point_edge_tts_at(base_url):
+        app(arguments, prog_name="digest")
+
+
+if __name__ == "__main__":
+    main()
