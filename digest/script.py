@@ -28,6 +28,7 @@ MAX_CHUNK_BYTES = 3000
 _SENTENCE = re.compile(r""".+?(?:[。！？；!?;…]+[」』”’）)"']*|$)""", re.S)
 _CLAUSE_END = re.compile(r"(?<=[，、：,:])")
 _TERMINAL = "。！？；!?;…：:"
+_CLOSERS = "」』”’）)\"'"
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def build_script(
 def as_sentence(text: str) -> str:
     """Give a heading or title a full stop, so the voice pauses after it."""
     text = text.strip()
-    if text and text[-1] not in _TERMINAL and text[-1] not in "」』”’）)\"'":
+    if text and text.rstrip(_CLOSERS)[-1:] not in tuple(_TERMINAL):
         return text + "。"
     return text
 

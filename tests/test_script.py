@@ -62,3 +62,12 @@ def test_every_sentence_of_the_article_is_spoken_once():
 def test_title_only_article_is_spoken_once():
     script = build_script(parse_article("只有一个标题"), "zh-CN")
     assert script.chapters[0].chunks == ("只有一个标题。",)
+
+
+def test_headings_get_a_full_stop_even_after_a_closing_quote():
+    from digest.script import as_sentence
+
+    assert as_sentence("未来影响：大战加剧“马太效应”") == "未来影响：大战加剧“马太效应”。"
+    assert as_sentence("他问：“为什么？”") == "他问：“为什么？”"
+    assert as_sentence("结语") == "结语。"
+    assert as_sentence("慌了吗?") == "慌了吗?"
