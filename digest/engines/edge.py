@@ -31,6 +31,31 @@ class EdgeEngine:
     def __init__(self, *, idle_timeout: float = 20.0, connect_timeout: int = 10):
         self.idle_timeout = idle_timeout
         self.connect_timeout = connect_timeout
+        # voice -> is it in the service's voice list?  Looked up at most once per
+        # engine (one engine per episode), after the first "no audio" for a voice.
+        self._voice_offered: dict[str, bool | None] = {}
+        self._voice_lock: asyncio.Lock | None = None
+
+    async def _offered(self, voice: str) -> bool | None:
+        """Does the service list `voice`?  None when the list could not be fetched.
+
+        The service answers a voice it does not serve exactly like a transient
+        failure (turn.start, turn.end, no audio: NoAudioReceived), so without
+        this every chunk would be retried `attempts` times -- a retry storm that
+        ends in a misleading "no audio" error.  One voice-list request settles it.
+        """
+        if self._voice_lock is None:
+            self._voice_lock = asyncio.Lock()
+        async with self._voice_lock:  # concurrent chunks share one lookup
+            if voice not in self._voice_offered:
+                try:
+                    listed = await asyncio.wait_for(edge_tts.list_voices(), self.connect_timeout)
+                except Exception:  # noqa: BLE001 - no answer: we cannot tell, keep retrying
+                    self._voice_offered[voice] = None
+                else:
+                    names = {v.get("ShortName") for v in listed} | {v.get("Name") for v in listed}
+                    self._voice_offered[voice] = voice in names
+            return self._voice_offered[voice]
 
     async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:
         try:
@@ -72,6 +97,11 @@ class EdgeEngine:
                 throttled=exc.status == 429,
             ) from None
         except edge_errors.NoAudioReceived:
+            if await self._offered(voice.voice) is False:
+                raise EngineError(
+                    f"voice {voice.voice!r} is not offered by the service (see `digest voices`)",
+                    retryable=False,
+                ) from None
             raise EngineError("the service sent no audio", retryable=True) from None
         except edge_errors.EdgeTTSException as exc:  # malformed frames, skew, WebSocket errors
             raise EngineError(f"bad response from the service: {exc}", retryable=True) from None
