@@ -11,15 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
 import platformdirs
 
 from digest.engines.base import Boundary, Speech, VoiceSettings
-from digest.errors import DigestError
+from digest.files import (
+    TEMP_SUFFIX,
+    ensure_folder,
+    remove_stale_temporaries,
+    write_atomically,
+)
 
 
 def default_cache_dir() -> Path:
@@ -31,32 +34,14 @@ def clip_key(engine: str, engine_version: str, voice: VoiceSettings, text: str) 
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename it into place."""
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 class ClipCache:
     """Clips on disk under `root`; `root=None` disables caching."""
 
     def __init__(self, root: Path | None):
         self.root = root
         if root is not None:
-            try:
-                root.mkdir(parents=True, exist_ok=True)
-            except (FileExistsError, NotADirectoryError):
-                raise DigestError(f"cache folder {root} is not a folder") from None
-            except OSError as exc:
-                raise DigestError(f"cache folder {root}: {exc.strerror}") from None
-            if not os.access(root, os.W_OK):
-                raise DigestError(f"cache folder {root} is not writable")
+            ensure_folder(root, "cache folder")
+            remove_stale_temporaries(root, f"*/.*{TEMP_SUFFIX}")
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         assert self.root is not None

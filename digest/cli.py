@@ -52,7 +52,13 @@ def progress_bar(enabled: bool) -> Iterator[Progress | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+    from rich.progress import Progress as Bar
 
     bar = Bar(
         TextColumn("synthesizing"),
@@ -74,7 +80,7 @@ def parse_date(value: Optional[str]) -> Optional[dt.date]:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date in YYYY-MM-DD form") from None
+        raise DigestError(f"--date {value!r} is not a date in YYYY-MM-DD form") from None
 
 
 ArticleArg = typer.Argument(..., help="Article file (text, Markdown or HTML), or - for stdin.")
@@ -105,26 +111,27 @@ def build(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Build a chaptered MP3 episode from an article."""
-    options = BuildOptions(
-        voice=voice,
-        engine=engine,
-        rate=rate,
-        pitch=pitch,
-        volume=volume,
-        title=title,
-        show=show,
-        date=parse_date(date),
-        output_dir=output_dir,
-        concurrency=concurrency,
-        cache_dir=cache_dir,
-        use_cache=not no_cache,
-        cover=cover,
-        lexicon=lexicon,
-        max_chars=max_chars,
-        retry=RetryPolicy(attempts=retries, timeout=timeout),
-    )
-    with user_errors(), progress_bar(not quiet and sys.stderr.isatty()) as progress:
-        result = build_episode(article, options, progress=progress, warn=warn)
+    with user_errors():
+        options = BuildOptions(
+            voice=voice,
+            engine=engine,
+            rate=rate,
+            pitch=pitch,
+            volume=volume,
+            title=title,
+            show=show,
+            date=parse_date(date),
+            output_dir=output_dir,
+            concurrency=concurrency,
+            cache_dir=cache_dir,
+            use_cache=not no_cache,
+            cover=cover,
+            lexicon=lexicon,
+            max_chars=max_chars,
+            retry=RetryPolicy(attempts=retries, timeout=timeout),
+        )
+        with progress_bar(not quiet and sys.stderr.isatty()) as progress:
+            result = build_episode(article, options, progress=progress, warn=warn)
     if as_json:
         summary = {
             "output": str(result.files.mp3),
@@ -200,7 +207,8 @@ def normalize(
     lexicon: Optional[Path] = typer.Option(None, help="Pronunciation lexicon TOML to add."),
 ) -> None:
     """Filter stdin to stdout, one line in, one line out, normalized for speech."""
-    from digest.normalize import load_lexicon, normalize as normalize_text
+    from digest.normalize import load_lexicon
+    from digest.normalize import normalize as normalize_text
     from digest.voices import resolve_voice
 
     with user_errors():

@@ -10,15 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 import re
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from digest.cache import write_atomically
 from digest.episode import Cue, Episode
 from digest.errors import DigestError
+from digest.files import write_atomically
 from digest.tags import EpisodeInfo, build_tag
 
 MAX_SLUG_LENGTH = 60
@@ -58,18 +57,6 @@ def slugify(title: str) -> str:
 
 def episode_stem(title: str, date: dt.date) -> str:
     return f"{date.isoformat()}-{slugify(title)}"
-
-
-def ensure_output_dir(folder: Path) -> None:
-    """Fail before any synthesis, not after, when the episode could not be saved."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except (FileExistsError, NotADirectoryError):
-        raise DigestError(f"output folder {folder} is not a folder") from None
-    except OSError as exc:
-        raise DigestError(f"output folder {folder}: {exc.strerror}") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise DigestError(f"output folder {folder} is not writable")
 
 
 def srt(cues: tuple[Cue, ...]) -> str:

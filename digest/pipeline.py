@@ -21,11 +21,18 @@ from digest.cache import ClipCache, default_cache_dir
 from digest.engines import Engine, VoiceSettings, edge_reachable, get_engine
 from digest.episode import Episode, assemble
 from digest.errors import DigestError
+from digest.files import ensure_folder
 from digest.normalize import load_lexicon
-from digest.outputs import EpisodeFiles, ensure_output_dir, write_episode
+from digest.outputs import EpisodeFiles, write_episode
 from digest.reading import read_text
 from digest.script import MAX_CHUNK_CHARS, Script, build_script
-from digest.synthesis import MAX_CONCURRENCY, Progress, RetryPolicy, SynthesisStats, synthesize_script
+from digest.synthesis import (
+    MAX_CONCURRENCY,
+    Progress,
+    RetryPolicy,
+    SynthesisStats,
+    synthesize_script,
+)
 from digest.tags import EpisodeInfo
 from digest.voices import VoicePreset, resolve_voice
 
@@ -135,7 +142,7 @@ def build_episode(
 ) -> BuildResult:
     prepared = prepare_script(source, options)
     cover = load_cover(options.cover) if options.cover else None
-    ensure_output_dir(options.output_dir)
+    ensure_folder(options.output_dir, "output folder")
     cache = ClipCache((options.cache_dir or default_cache_dir()) if options.use_cache else None)
     concurrency = options.concurrency
     if concurrency > MAX_CONCURRENCY:

@@ -118,6 +118,10 @@ async def synthesize_script(
     limit = _AdaptiveLimit(max(1, min(concurrency, MAX_CONCURRENCY)))
     total = script.chunk_count
     done = 0
+    # Scattered failures are retried chunk by chunk; a long unbroken run of them
+    # means the service is down, and retrying every chunk would only hammer it.
+    failures_in_a_row = 0
+    give_up_after = max(10, 2 * limit.limit)
 
     def tick() -> None:
         nonlocal done
@@ -126,6 +130,7 @@ async def synthesize_script(
             progress(done, total)
 
     async def one(chapter: int, index: int, text: str) -> Clip:
+        nonlocal failures_in_a_row
         key = clip_key(engine.name, engine.version, voice, text)
         cached = cache.get(key)
         if cached is not None:
@@ -152,16 +157,20 @@ async def synthesize_script(
                 except EngineError as exc:
                     error = exc
                 else:
+                    failures_in_a_row = 0
                     cache.put(key, speech)
                     tick()
                     return Clip(chapter, index, frames, speech.boundaries, cached=False)
+            failures_in_a_row += 1
             if error.throttled:
                 stats.throttled += 1
                 limit.halve()
-            if not error.retryable or attempt == retry.attempts:
+            outage = failures_in_a_row >= give_up_after
+            if not error.retryable or attempt == retry.attempts or outage:
                 tries = f" after {attempt} attempts" if attempt > 1 else ""
+                why = f" ({failures_in_a_row} requests in a row failed: giving up)" if outage else ""
                 raise SynthesisFailed(
-                    f"{describe_chunk(script, chapter, text)} failed{tries}: {error}"
+                    f"{describe_chunk(script, chapter, text)} failed{tries}: {error}{why}"
                 )
             stats.retries += 1
             await asyncio.sleep(retry.delay(attempt))

@@ -256,3 +256,11 @@ def test_real_process_prints_one_line_and_no_traceback(tmp_path, kind):
     assert len(process.stderr.splitlines()) == 1 and process.stderr.startswith("digest: error: ")
     assert "Traceback" not in process.stderr and process.stdout == ""
     assert not out.exists() or list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", ["2026-13-40", "tomorrow", "29/11/2026"])
+def test_bad_date_is_one_line(fake_edge, tmp_path, value):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["build", str(GOOD), "--engine", "edge", "--date", value, "-o", str(out)])
+    assert_refused(result, out, f"--date '{value}'", "YYYY-MM-DD")
+    assert fake_edge.count() == 0

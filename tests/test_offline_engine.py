@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from digest.engines.base import Boundary, EngineError, Speech, VoiceSettings
 from digest.engines import offline
+from digest.engines.base import Boundary, EngineError, Speech, VoiceSettings
 from digest.engines.offline import OfflineEngine, offline_available, split_sentences
 
 imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")

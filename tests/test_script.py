@@ -1,7 +1,12 @@
-from digest.article import parse_article
-from digest.script import MAX_CHUNK_BYTES, build_script, chunk_sentences, split_sentences
-
 from pathlib import Path
+
+from digest.article import parse_article
+from digest.script import (
+    MAX_CHUNK_BYTES,
+    build_script,
+    chunk_sentences,
+    split_sentences,
+)
 
 DATA = Path(__file__).parent / "data"
 

@@ -1,7 +1,13 @@
 import pytest
 
 from digest.errors import DigestError
-from digest.voices import list_presets, locale_of, parse_percent, parse_pitch, resolve_voice
+from digest.voices import (
+    list_presets,
+    locale_of,
+    parse_percent,
+    parse_pitch,
+    resolve_voice,
+)
 
 
 def test_bundled_presets_cover_mainland_female_male_and_taiwan():

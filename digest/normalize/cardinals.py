@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .base import MEASURE_CHARS, NUM, Ctx, charset
-from .spell import cardinal, decimal
+from .spell import decimal
 
 _ORDINAL = re.compile(rf"(?P<di>第[ \t]?)(?P<n>{NUM})")
 

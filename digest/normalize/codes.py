@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from .base import MEASURE_CHARS, Ctx, alt
-from .units import UNIT_SYMBOL
 from .spell import cardinal, decimal, digits
+from .units import UNIT_SYMBOL
 
 # --- phone numbers ---------------------------------------------------------------------------
 _SEP = r"[ \t\-]?"

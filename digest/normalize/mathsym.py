@@ -13,7 +13,7 @@ _EQUATION = re.compile(rf"{_OPERAND}(?:[ \t]?[-+×*/÷][ \t]?{_OPERAND})+[ \t]?=
 _EQ_OPS = {"-": "减", "+": "加", "×": "乘", "*": "乘", "/": "除以", "÷": "除以", "=": "等于"}
 _EQ_OP = re.compile(r"(?<=[\dA-Za-z])[ \t]?([-+×*/÷=])[ \t]?")
 # Operators between two numbers outside an equation
-_BETWEEN = re.compile(rf"(?<=[\dA-Za-z])[ \t]?([+×*÷=])[ \t]?(?=-?\d|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))")
+_BETWEEN = re.compile(r"(?<=[\dA-Za-z])[ \t]?([+×*÷=])[ \t]?(?=-?\d|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))")
 _BETWEEN_OPS = {"+": "加", "×": "乘", "*": "乘", "÷": "除以", "=": "等于"}
 # Relations before a number: ≥7.0, < 6.1, x≠0
 _RELATION = re.compile(r"(≥|≤|≠|≈|>=|<=|>|<)[ \t]?(?=[-+±]?\d)")
