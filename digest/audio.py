@@ -37,9 +37,9 @@ def decode_mp3(data: bytes) -> AudioSegment:
 
 
 def decode_errors(path: str) -> str:
-    """What ffmpeg complains about while decoding the whole file ('' when clean)."""
+    """What ffmpeg complains about while decoding all the audio ('' when clean)."""
     result = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", path, "-f", "null", "-"],
+        [ffmpeg_exe(), "-v", "error", "-i", path, "-map", "0:a", "-f", "null", "-"],
         capture_output=True,
         text=True,
         check=False,

@@ -4,6 +4,7 @@ import datetime as dt
 import json
 import re
 import shutil
+import zlib
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -229,3 +230,55 @@ def test_cli_script_and_voices():
     assert document["locale"] == "zh-CN"
     voices = runner.invoke(app, ["voices", "--locale", "zh-TW"])
     assert "zh-TW-HsiaoChenNeural" in voices.stdout and "zh-CN-YunxiNeural" not in voices.stdout
+
+
+def tiny_png() -> bytes:
+    """A valid 1x1 grey PNG."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+
+    header = (1).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0\x80")) + chunk(b"IEND", b"")
+
+
+def test_cover_is_embedded_and_progress_counts_every_chunk(fake_edge, tmp_path):
+    cover = tmp_path / "cover.png"
+    cover.write_bytes(tiny_png())
+    ticks = []
+    result = build_episode(
+        DATA / "chip-report-markdown.md",
+        options(tmp_path, cover=cover),
+        progress=lambda done, total: ticks.append((done, total)),
+    )
+    pictures = ID3(result.files.mp3).getall("APIC")
+    assert len(pictures) == 1 and pictures[0].type == 3 and pictures[0].mime == "image/png"
+    assert pictures[0].data == cover.read_bytes()
+    total = len(fake_edge.requests)
+    assert ticks == [(n, total) for n in range(1, total + 1)]
+    assert decode_errors(str(result.files.mp3)) == ""
+
+
+def test_a_cover_that_is_not_an_image_is_refused_before_synthesis(fake_edge, tmp_path):
+    cover = tmp_path / "cover.jpg"
+    cover.write_text("not an image")
+    result = CliRunner().invoke(
+        app, ["build", str(SEED), "--engine", "edge", "--cover", str(cover), "-o", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert result.stderr == f"digest: error: cover {cover}: not a JPEG or PNG image\n"
+    assert fake_edge.requests == []
+
+
+def test_stdin_article(fake_edge, tmp_path):
+    text = (DATA / "ev-market-simplified.txt").read_text(encoding="utf-8")
+    result = CliRunner().invoke(
+        app,
+        ["build", "-", "--engine", "edge", "-o", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c"),
+         "--date", "2026-11-29", "--json"],
+        input=text,
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert len(summary["chapters"]) == 5
+    assert summary["chapters"][0]["title"] == "新能源汽车11月销量创新高 渗透率首次突破55%"

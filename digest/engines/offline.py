@@ -19,8 +19,7 @@ Voice settings (edge-tts syntax) and how they map:
 * ``volume`` - ``"+N%"`` scales espeak's amplitude from the base 55 (peaks near
   -3 dBFS), capped at 60 because espeak clips internally above that; so
   lowering works, raising saturates early.  A final guard scales any clip whose
-  PCM peak exceeds -2 dBFS down to -3 dBFS.  Loudness is normalized later in
-  the episode pipeline anyway.
+  PCM peak exceeds -2 dBFS down to -3 dBFS.
 
 Determinism: espeak-ng keeps hidden static state between utterances (the pitch
 "flutter" counter, pitch-parameter and clause state), so the same text would
