@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from digest.errors import DigestError
-from digest.reading import decode_bytes, html_to_text, read_text
+from digest.html import html_to_text
+from digest.reading import decode_bytes, read_text
 
 DATA = Path(__file__).parent / "data"
 SIMPLIFIED = (DATA / "ev-market-simplified.txt").read_text(encoding="utf-8")
