@@ -150,6 +150,14 @@ def build(
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         typer.echo(str(result.files.mp3))
+        if not quiet:
+            minutes, seconds = divmod(round(result.episode.duration), 60)
+            typer.echo(
+                f"digest: {len(result.episode.chapters)} chapters, {minutes}:{seconds:02d}, "
+                f"{result.engine} voice {result.voice} ({result.stats.requests} requests, "
+                f"{result.stats.cached} clips from the cache)",
+                err=True,
+            )
 
 
 @app.command()
