@@ -116,6 +116,13 @@ def _split_long(sentence: str, max_chars: int) -> list[str]:
     return pieces
 
 
+def _join(before: str, after: str) -> str:
+    """Sentences were stripped when split: Latin text needs its space back, Chinese none."""
+    if before and before[-1].isascii() and after[:1].isascii() and after[:1].isalnum():
+        return before + " " + after
+    return before + after
+
+
 def chunk_sentences(sentences: list[str], max_chars: int = MAX_CHUNK_CHARS) -> list[str]:
     """Pack whole sentences into chunks of similar size, each at most `max_chars`.
 
@@ -133,7 +140,7 @@ def chunk_sentences(sentences: list[str], max_chars: int = MAX_CHUNK_CHARS) -> l
         if current and (not _fits(current + unit, max_chars) or len(current) >= target):
             chunks.append(current)
             current = ""
-        current += unit
+        current = _join(current, unit)
     chunks.append(current)
     merged: list[str] = []
     for chunk in chunks:

@@ -76,3 +76,9 @@ def test_headings_get_a_full_stop_even_after_a_closing_quote():
     assert as_sentence("他问：“为什么？”") == "他问：“为什么？”"
     assert as_sentence("结语") == "结语。"
     assert as_sentence("慌了吗?") == "慌了吗?"
+
+
+def test_latin_sentences_keep_the_space_between_them():
+    sentences = split_sentences("Is it true? Yes! 真的。好。")
+    assert sentences == ["Is it true?", "Yes!", "真的。", "好。"]
+    assert chunk_sentences(sentences) == ["Is it true? Yes!真的。好。"]
