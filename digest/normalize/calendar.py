@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .base import DASH, Ctx, alt
+from .base import DASH, MEASURE_CHARS, Ctx, alt
 from .spell import cardinal, digits
 
 
@@ -68,6 +68,12 @@ def numeric_dates(text: str, ctx: Ctx) -> str:
     return text
 
 
+# 5.1假期 → 五一假期, 10.1黄金周 → 十一黄金周: M.D before a holiday word is the holiday's name
+_HOLIDAY_DOT = re.compile(
+    rf"(?<![\d.])(\d{{1,2}})\.(\d{{1,2}})(?=[ \t]?{alt('假期', '小长假', '长假', '黄金周', '劳动节', '国际劳动节', '档期', '前后', '期间', '假日', '出游', '旅游')})"
+)
+
+
 def month_day(text: str, ctx: Ctx) -> str:
     """9/28 next to a date cue → 九月二十八日; 9月7—9日 → 九月七日到九日; 3·15 → 三一五."""
 
@@ -80,11 +86,17 @@ def month_day(text: str, ctx: Ctx) -> str:
         mo, d1, d2, day = m.groups()
         return ctx.t(cardinal(mo) + "月" + cardinal(d1)) + day + ctx.t("到" + cardinal(d2)) + day
 
-    text = _DAY_RANGE.sub(day_range, text)
+    if "月" in text:
+        text = _DAY_RANGE.sub(day_range, text)
+    if "." in text:
+        text = _HOLIDAY_DOT.sub(lambda m: cardinal(m.group(1)) + digits(m.group(2)) if _md_ok(m.group(1), m.group(2)) else m.group(), text)
     if "/" in text:
         text = _MD.sub(md, text)
-    text = _SHORT_YEAR.sub(lambda m: digits(m.group(1)), text)
-    return _DOT_DATE.sub(lambda m: digits(m.group(1) + m.group(2)), text)
+    if "年" in text:
+        text = _SHORT_YEAR.sub(lambda m: digits(m.group(1)), text)
+    if "·" in text or "・" in text or "•" in text:
+        text = _DOT_DATE.sub(lambda m: digits(m.group(1) + m.group(2)), text)
+    return text
 
 
 # --- clock and race times --------------------------------------------------------------------
@@ -117,8 +129,14 @@ def _race(h: str, mm: str, ss: str | None) -> str:
     return cardinal(h, liang=True) + "小时" + _minutes(mm, "分") + _minutes(ss, "秒")
 
 
+# 46秒40, 13秒09: two digits right after N秒 are hundredths, read digit by digit
+_HUNDREDTHS = re.compile(rf"(?<=\d秒)(\d{{2}})(?![\d.%]|{MEASURE_CHARS}|[A-Za-z])")
+
+
 def clock_times(text: str, ctx: Ctx) -> str:
     """02:50 → 两点五十分; 22:30-05:00 → 二十二点三十分到五点; race 2:21:47 → 两小时二十一分四十七秒."""
+    if "秒" in text:
+        text = _HUNDREDTHS.sub(lambda m: digits(m.group(1)), text)
     if ":" not in text:
         return text
 
@@ -149,6 +167,7 @@ def clock_times(text: str, ctx: Ctx) -> str:
 # A span word before the number makes it a duration: 距今约1300年 is 一千三百年.
 _SPAN_CUE = alt("距今", "长达", "历时", "已有", "过去", "至今已", "已经有", "有着", "超过", "前后", "整整", "将近")
 _HEDGE = alt("约", "近", "逾", "超过", "大约", "将近", "差不多", "足足", "整整")
+_SPAN_HINT = re.compile(_SPAN_CUE)
 _DURATION = re.compile(rf"(?P<cue>{_SPAN_CUE})(?P<h>{_HEDGE}?)(?P<n>\d{{4}})(?=年)")
 # A year: 2035年, 1970年代, 2026财年 — but not 1300多年 / 1000余年 (durations)
 _YEAR_AFTER = alt("年", "财年", "学年", "赛季", "年度")
@@ -163,7 +182,12 @@ _DECADE_S = re.compile(r"(?<![\d.])(1\d{2}0|20\d0)s(?![A-Za-z])")
 
 def years(text: str, ctx: Ctx) -> str:
     """2035年 → 二零三五年; 距今约1300年 and 1300多年 stay cardinals (the cardinal rule reads them)."""
-    text = _DECADE_S.sub(lambda m: digits(m.group(1)) + ctx.t("年代"), text)
-    text = _DURATION.sub(lambda m: m.group("cue") + m.group("h") + ctx.t(cardinal(m.group("n"), liang=True)), text)
-    text = _ERA.sub(lambda m: m.group(1) + digits(m.group(2)), text)
+    if "0s" in text:
+        text = _DECADE_S.sub(lambda m: digits(m.group(1)) + ctx.t("年代"), text)
+    if "年" not in text and "季" not in text:
+        return text
+    if _SPAN_HINT.search(text):
+        text = _DURATION.sub(lambda m: m.group("cue") + m.group("h") + ctx.t(cardinal(m.group("n"), liang=True)), text)
+    if "元" in text:
+        text = _ERA.sub(lambda m: m.group(1) + digits(m.group(2)), text)
     return _YEAR.sub(lambda m: digits(m.group(1)) if _is_year(m.group(1)) else m.group(), text)

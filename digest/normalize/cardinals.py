@@ -31,7 +31,7 @@ def cardinals(text: str, ctx: Ctx) -> str:
         liang = bool(m.group("next")) and not re.match(_NO_LIANG_BEFORE, before)
         n = m.group("n")
         # a leading 2 before 百/千/万/亿 is 两 whatever follows (两百零二户, 两千)
-        if not liang and "." not in n and len(n.lstrip("0")) >= 3 and not re.match(_NO_LIANG_BEFORE, before):
+        if not liang and len(n.partition(".")[0].lstrip("0")) >= 3 and not re.match(_NO_LIANG_BEFORE, before):
             liang = True
         return ctx.t(decimal(n, liang=liang))
 

@@ -31,11 +31,14 @@ _COMMA_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 # Circled numbers are list markers: ① reads 一.
 _CIRCLED = {chr(0x2460 + i): str(i + 1) for i in range(20)}
 _CIRCLED_RE = re.compile("[\u2460-\u2473]")
+# Roman numeral characters Ⅰ–Ⅻ and ⅰ–ⅻ (Ⅲ期临床 → 3期临床 → 三期临床)
+_ROMAN = {chr(0x2160 + i): str(i + 1) for i in range(12)} | {chr(0x2170 + i): str(i + 1) for i in range(12)}
+_ROMAN_RE = re.compile("[\u2160-\u216b\u2170-\u217b]")
 
-_NEEDS_WORK = re.compile(rf"[\uff04\uff05\uff0b\uff0d\uff0e\uff0f\uff10-\uff5e\u00a0\u2002\u2003\u2007\u200a\u3000{_THIN_SPACES}\u2212\uff0d\ufe63\u2010\u2011\u2460-\u2473]|\d,\d")
+_NEEDS_WORK = re.compile(rf"[\uff04\uff05\uff0b\uff0d\uff0e\uff0f\uff10-\uff5e\u00a0\u2002\u2003\u2007\u200a\u3000{_THIN_SPACES}\u2212\uff0d\ufe63\u2010\u2011\u2460-\u2473\u2160-\u216b\u2170-\u217b]|\d,\d")
 
 
-_HAS_DIGIT = re.compile(r"[0-9\uff10-\uff19\u2460-\u2473]")
+_HAS_DIGIT = re.compile(r"[0-9\uff10-\uff19\u2460-\u2473\u2160-\u216b\u2170-\u217b]")
 
 
 def to_ascii(text: str) -> str:
@@ -52,6 +55,7 @@ def to_ascii(text: str) -> str:
     text = _MINUS.sub("-", text)
     text = _THIN_THOUSANDS.sub("", text)
     text = _OTHER_THIN.sub(" ", text)
+    text = _ROMAN_RE.sub(lambda m: _ROMAN[m.group()], text)
     return _CIRCLED_RE.sub(lambda m: _CIRCLED[m.group()], text)
 
 

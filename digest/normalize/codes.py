@@ -18,14 +18,20 @@ _PHONE = re.compile(
     r"|(?:0800|400|800)" + _SEP + r"\d{3}" + _SEP + r"\d{3,4}"  # toll-free
     r"|\(0\d{1,3}\)[ \t]?\d{3,4}" + _SEP + r"\d{4}"  # (02)2720-8889
     r"|0\d{1,3}-\d{3,4}-?\d{4}"  # 021-54889900, 02-2720-8889
+    r"|0\d{2,3}-\d{5,8}"  # 010-12388: an area code and a short local number
     r")(?![\d])"
 )
 _PHONE_WORD = alt("拨打", "拨", "致电", "电话", "热线", "专线", "报警", "手机", "号码", "客服", "来电", "专区电话", "服务电话")
 # Short service numbers (110, 1955, 12315) are phones only next to a phone word.
 _SERVICE = re.compile(
-    rf"(?P<cue>{_PHONE_WORD}[:：]?(?:为|為|是)?)(?P<n>\d{{3,5}}|[\d\-() \t]{{7,}}\d)(?![\d.])"
+    rf"(?P<cue>{_PHONE_WORD}[:：]?(?:为|為|是)?)(?P<n>\d[\d\-() \t]{{6,}}\d|\d{{3,5}})(?![\d.])"
+    rf"(?P<more>(?:{alt('或', '、', '和', '及', '或者')}\d{{3,5}}(?![\d.]))*)"
     rf"|(?<![\d.])(?P<n2>\d{{3,5}})(?={_PHONE_WORD})"
 )
+_MORE_PHONES = re.compile(r"\d+")
+_PHONE_WORD_HINT = re.compile(_PHONE_WORD)
+# every phone number but a +code one has 7 or more digits in one run of digits, blanks, - ( )
+_LONG_DIGITS = re.compile(r"\d[\d \t\-()]{5,}\d")
 _PHONE_JUNK = re.compile(r"[ \t\-()（）]")
 
 
@@ -36,11 +42,15 @@ def _say_phone(number: str, ctx: Ctx) -> str:
 
 def phone_numbers(text: str, ctx: Ctx) -> str:
     """0800-092-000 → 零八零零零九二零零零; 拨打12315 → 拨打幺二三幺五 (一 for zh-TW)."""
-    text = _PHONE.sub(lambda m: _say_phone(m.group(), ctx), text)
+    if "+" in text or _LONG_DIGITS.search(text):
+        text = _PHONE.sub(lambda m: _say_phone(m.group(), ctx), text)
+    if not _PHONE_WORD_HINT.search(text):
+        return text
 
     def service(m: re.Match[str]) -> str:
         if m.group("cue"):
-            return m.group("cue") + _say_phone(m.group("n"), ctx)
+            more = _MORE_PHONES.sub(lambda d: _say_phone(d.group(), ctx), m.group("more"))
+            return m.group("cue") + _say_phone(m.group("n"), ctx) + more
         return _say_phone(m.group("n2"), ctx)
 
     return _SERVICE.sub(service, text)
@@ -54,8 +64,10 @@ _EVENT_WORD = alt(
     "大地震", "地震", "事件", "恐袭", "恐攻", "大促", "购物节", "晚会", "纪念日", "惨案", "事变", "暴雨",
     "空难", "特大暴雨", "水灾", "年中庆", "年中", "购物狂欢节", "狂欢节", "电商节", "运动", "表白日",
 )
+_EVENT_HINT = re.compile(_EVENT_WORD)
 _EVENT = re.compile(rf"(?<![\d.])([1-9][0-3]?\d{{2}})(?=[ \t]?{_EVENT_WORD})")
 # A handful of named days people never say as cardinals, when no quantity follows
+_NAMED_DAYS = ("520", "618", "911", "315", "921", "228")
 _NAMED_DAY = re.compile(rf"(?<![\d.第])(520|618|911|315|921|228)(?![\d.%]|[ \t]?{MEASURE_CHARS}|[A-Za-z])")
 # Stock codes: 4–6 digits alone in brackets after a name: 宁德时代(300750)
 _STOCK = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z])([（(])(\d{4,6})((?:\.[A-Z]{2})?[)）])")
@@ -65,6 +77,7 @@ _ID_LABEL = alt(
     "批号", "序号", "案号", "航班号", "货号", "账号", "帐号", "验证码", "密码", "股票代码", "邮政编码",
     "邮递区号", "车牌", "编码",
 )
+_ID_HINT = re.compile(_ID_LABEL)
 _ID = re.compile(rf"(?P<cue>{_ID_LABEL}[:：为為是]?[ \t]?)(?P<code>[A-Za-z\-]*\d[\dA-Za-z\-]*)")
 # Room and building numbers of 3+ digits: 1203室
 _ROOM = re.compile(rf"(?<![\d.])(\d{{3,}})(?={alt('室', '号房', '房间', '病房', '寝室', '号包厢', '包厢')})")
@@ -72,6 +85,7 @@ _ROOM = re.compile(rf"(?<![\d.])(\d{{3,}})(?={alt('室', '号房', '房间', '�
 _DOTTED = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
 # Chinese brand prefixes whose model numbers are codes: 波音777, 空巴A350, 骁龙8
 _BRAND = alt("波音", "空客", "空巴", "骁龙", "天玑", "麒麟", "锐龙", "酷睿", "猎户座", "商飞", "运", "歼", "东风")
+_BRAND_HINT = re.compile(_BRAND)
 _BRAND_CODE = re.compile(rf"(?P<brand>{_BRAND})(?P<n>\d{{3,}})(?![\d.])")
 
 
@@ -81,14 +95,24 @@ def _code_digits(s: str) -> str:
 
 def digit_strings(text: str, ctx: Ctx) -> str:
     """95后 → 九五后, 921大地震 → 九二一大地震, (300750) → (三零零七五零), 双12 stays for the cardinal rule."""
-    text = _GENERATION.sub(lambda m: digits(m.group(1)), text)
-    text = _EVENT.sub(lambda m: digits(m.group(1)), text)
-    text = _NAMED_DAY.sub(lambda m: digits(m.group(1)), text)
-    text = _STOCK.sub(lambda m: m.group(1) + digits(m.group(2)) + m.group(3), text)
-    text = _ID.sub(lambda m: m.group("cue") + _spell_code(m.group("code")), text)
-    text = _ROOM.sub(lambda m: digits(m.group(1)), text)
-    text = _DOTTED.sub(lambda m: "点".join(cardinal(p) for p in m.group().split(".")), text)
-    return _BRAND_CODE.sub(lambda m: m.group("brand") + digits(m.group("n")), text)
+    # each sub runs only when its cue can occur (a cheap test; the pipeline's hot path)
+    if "后" in text or "後" in text:
+        text = _GENERATION.sub(lambda m: digits(m.group(1)), text)
+    if _EVENT_HINT.search(text):
+        text = _EVENT.sub(lambda m: digits(m.group(1)), text)
+    if any(day in text for day in _NAMED_DAYS):
+        text = _NAMED_DAY.sub(lambda m: digits(m.group(1)), text)
+    if "(" in text or "（" in text:
+        text = _STOCK.sub(lambda m: m.group(1) + digits(m.group(2)) + m.group(3), text)
+    if _ID_HINT.search(text):
+        text = _ID.sub(lambda m: m.group("cue") + _spell_code(m.group("code")), text)
+    if "室" in text or "房" in text or "厢" in text or "廂" in text:
+        text = _ROOM.sub(lambda m: digits(m.group(1)), text)
+    if text.count(".") >= 2:
+        text = _DOTTED.sub(lambda m: "点".join(cardinal(p) for p in m.group().split(".")), text)
+    if _BRAND_HINT.search(text):
+        text = _BRAND_CODE.sub(lambda m: m.group("brand") + digits(m.group("n")), text)
+    return text
 
 
 def _spell_code(code: str) -> str:
@@ -104,7 +128,7 @@ def _spell_code(code: str) -> str:
 _QUANTITY_AFTER = rf"(?:[万萬亿億兆千百年月日%‰℃°]|{MEASURE_CHARS}|[ \t]?{UNIT_SYMBOL}(?![A-Za-z]))"
 _NAME = re.compile(
     r"(?<![A-Za-z\d.])(?P<name>[A-Za-z]+(?:[-.&'][A-Za-z]+)*)(?P<sep>-?)"
-    rf"(?P<num>\d+(?:\.\d+)*)(?![\d])(?!\.\d)(?!{_QUANTITY_AFTER})(?P<hyphen>-(?=[A-Za-z]))?"
+    rf"(?P<num>\d+(?:\.\d+)*)(?![\d])(?!\.\d)(?!{_QUANTITY_AFTER})(?P<hyphen>-(?=[A-Za-z]|\d+(?:\.\d+)?[A-Z](?![A-Za-z])))?"
 )
 # 6G, 8K, 7B, 405B: digits and one capital letter: a cardinal and the letter
 # (L, W and V are units, left for the unit rule: 1.25L, 450W)
@@ -119,10 +143,18 @@ def _version(num: str) -> str:
     return digits(num) if len(num) >= 3 else cardinal(num)
 
 
+# Capital letters glued to 3+ digits before a transport word are a flight or train number,
+# even though 次/班 are also measure words: G1234次, BR189班机, CA1234航班
+_TRANSPORT_CODE = re.compile(
+    rf"(?<![A-Za-z\d.])([A-Z]{{1,3}})(\d{{3,5}})(?=[ \t]?{alt('次', '班', '航班', '列车', '动车', '号列车')})"
+)
+
+
 def latin_names(text: str, ctx: Ctx) -> str:
     """GPT-5 → GPT五, A350 → A三五零, SARS-CoV-2 → SARS-CoV二, 5G → 五G."""
     if not any("A" <= c <= "z" for c in text):
         return text
+    text = _TRANSPORT_CODE.sub(lambda m: m.group(1) + digits(m.group(2)), text)
     # A name ends where its number starts; letters after it (4o, 355X) are left as they are
     # and a second number (Qwen2.5-VL-72B) is caught by the next match.
     for _ in range(3):
@@ -131,4 +163,5 @@ def latin_names(text: str, ctx: Ctx) -> str:
         if new == text:
             break
         text = new
-    return _DIGIT_LETTER.sub(lambda m: ctx.t(decimal(m.group(1))), text)
+    # 7B → 七B, but 235B → 两百三十五B like every leading 2 before 百 (never 两B)
+    return _DIGIT_LETTER.sub(lambda m: ctx.t(decimal(m.group(1), liang=len(m.group(1).split(".")[0]) >= 3)), text)

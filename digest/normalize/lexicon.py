@@ -70,17 +70,20 @@ def _edge(term: str, start: bool) -> str:
 
 
 @lru_cache(maxsize=32)
-def _compile(items: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str] | None, dict[str, str]]:
+def _compile(items: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str] | None, dict[str, str], tuple[str, ...] | None]:
     table: dict[str, str] = {}
     for term, spoken in items:
         for form in variants(term):
             table.setdefault(form, spoken)
         table[term] = spoken
     if not table:
-        return None, table
+        return None, table, None
     terms = sorted(table, key=len, reverse=True)
     pattern = "|".join(_edge(t, True) + re.escape(t) + _edge(t, False) for t in terms)
-    return re.compile(pattern), table
+    # A short lexicon is cheaper to test term by term (`in` is a C substring search) than
+    # to run its big alternation over every sentence; most sentences hold no term at all.
+    quick = tuple(terms) if len(terms) <= 300 else None
+    return re.compile(pattern), table, quick
 
 
 _compiled_by_id: dict[int, tuple] = {}
@@ -95,7 +98,9 @@ def apply_lexicon(text: str, lexicon: Mapping[str, str]) -> str:
         if len(_compiled_by_id) > 16:
             _compiled_by_id.clear()
         _compiled_by_id[id(lexicon)] = hit
-    pattern, table = hit[1]
+    pattern, table, quick = hit[1]
     if pattern is None:
+        return text
+    if quick is not None and not any(term in text for term in quick):
         return text
     return pattern.sub(lambda m: table[m.group()], text)

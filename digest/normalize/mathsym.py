@@ -31,6 +31,10 @@ _MIXED = re.compile(r"(?<![\d.])(\d+)又(\d+)/(\d+)(?![\d/])")
 _FRACTION = re.compile(r"(?<![\d./A-Za-z])(\d+)/(\d+)(?![\d/A-Za-z])")
 
 
+# every symbol one of the subs below reads
+_ANY_SYMBOL = re.compile(r"[+×*÷=≥≤≠≈><±^⁰¹²³⁴⁵⁶⁷⁸⁹⁻]")
+
+
 def _exponent(n: str) -> str:
     return ("负" if n.startswith("-") else "") + cardinal(n.lstrip("-"))
 
@@ -43,6 +47,8 @@ def math_symbols(text: str, ctx: Ctx) -> str:
     """8+7=15 → 8加7等于15; ≥7.0 → 大于等于7.0; 10^24 → 10的24次方; 30+ → 30多."""
     if "=" in text:
         text = _EQUATION.sub(lambda m: _EQ_OP.sub(lambda o: ctx.t(_EQ_OPS[o.group(1)]), m.group()), text)
+    if not _ANY_SYMBOL.search(text):
+        return text
     text = _BETWEEN.sub(lambda m: ctx.t(_BETWEEN_OPS[m.group(1)]), text)
     text = _RELATION.sub(lambda m: ctx.t(_REL_WORDS[m.group(1)]), text)
     text = _PLUS_MINUS.sub(ctx.t("正负"), text)

@@ -7,6 +7,7 @@ rules only move and name the currency: US$3.5億 → 3.5億美元 → 三点五�
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from .base import DASH, MAG, NUM, Ctx, alt, charset
 
@@ -30,9 +31,11 @@ _CODES = sorted(k for k in _CURRENCIES if k.isalpha())
 _SYMBOL = "|".join(re.escape(s) for s in _SYMBOLS)
 _CODE = "|".join(_CODES)
 _MAGS = rf"(?:{MAG}|兆)*"  # 兆 is settled by the next rule
-_AMOUNT = rf"(?P<a>{NUM})(?P<ma>{_MAGS})(?:(?P<dash>{DASH}|到|至)(?:{_SYMBOL})?(?P<b>{NUM})(?P<mb>{_MAGS}))?"
+_AMOUNT = rf"(?P<a>{NUM})(?P<ma>{_MAGS})(?:(?P<dash>{DASH}|到|至)(?P<symb>{_SYMBOL})?(?P<b>{NUM})(?P<mb>{_MAGS}))?"
 # RMB 5000元: the currency is already named after the amount
 _NAMED_AFTER = re.compile(r"[ \t]?(?:元|块|美元|美金|人民币|人民幣|新台币|新台幣|日圆|日圓|日元|港币|港幣|港元|欧元|歐元|英镑|英鎊)")
+
+_CURRENCY_HINT = re.compile(rf"[$¥￥€£₩]|{_CODE}")
 
 # -$5 / US$3.5億 / $10–20 / JPY 35000 (a code needs its blank: JPY35000 is a name)
 _PREFIXED = re.compile(
@@ -50,12 +53,44 @@ def _say(m: re.Match[str], ctx: Ctx) -> str:
     amount = m.group("a") + m.group("ma")
     if m.group("b"):
         mark = m.group("dash") if m.group("dash") in ("到", "至") else "到"
-        amount += ctx.t(mark) + m.group("b") + m.group("mb")
+        if m.group("symb"):  # each end wrote its currency: each end says it
+            amount += ctx.t(after)
+            amount += ctx.t(mark + before) + m.group("b") + m.group("mb")
+        else:
+            amount += ctx.t(mark) + m.group("b") + m.group("mb")
     return ctx.t(neg + before) + amount + ctx.t(after)
+
+
+# US$1.2 billion, €500 million, $3bn: an English magnitude after a currency amount
+_ENGLISH_MAG = re.compile(
+    rf"(?<![A-Za-z])(?P<cur>(?:{_SYMBOL})[ \t]?|(?:{_CODE})[ \t])(?P<n>{NUM})[ \t]?(?P<w>trillion|billion|million|bn|mn|tn)(?![A-Za-z])",
+    re.IGNORECASE,
+)
+_ENGLISH_POWER = {"trillion": 12, "tn": 12, "billion": 9, "bn": 9, "million": 6, "mn": 6}
+
+
+def _chinese_magnitude(n: str, power: int) -> str:
+    """1.2 × 10^9 → 12亿; 500 × 10^6 → 5亿; 3.5 × 10^6 → 350万; 2 × 10^12 → 2万亿."""
+    value = Decimal(n).scaleb(power)
+    for mag, size in (("万亿", 12), ("亿", 8), ("万", 4)):
+        if value >= Decimal(1).scaleb(size):
+            return _plain(value.scaleb(-size)) + mag
+    return _plain(value)
+
+
+def _plain(d: Decimal) -> str:
+    s = format(d.normalize(), "f")
+    return s.rstrip("0").rstrip(".") if "." in s else s
 
 
 def currency(text: str, ctx: Ctx) -> str:
     """$36500 → 36500美元, NT$48000 → 新台币48000元, -$5 → 负5美元."""
+    if not _CURRENCY_HINT.search(text):
+        return text
+    if "illion" in text or "bn" in text or "mn" in text or "tn" in text:
+        text = _ENGLISH_MAG.sub(
+            lambda m: m.group("cur") + _chinese_magnitude(m.group("n"), _ENGLISH_POWER[m.group("w").lower()]), text
+        )
     text = _PREFIXED.sub(lambda m: _say(m, ctx), text)
     return _SUFFIXED.sub(lambda m: _say(m, ctx), text)
 

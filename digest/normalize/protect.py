@@ -103,7 +103,8 @@ _TOKEN = (
     r"(?:[<>≤≥≠≈=±+\-][ \t]*)?"
     r"(?:(?:(?:US|NT|HK|JP|S|A|C)?[$¥€£₩]|￥)[ \t]?|(?P<code>" + _CUR_CODE + r")(?P<cblank>[ \t]))?"
     r"(?:"
-    r"[A-Za-z][A-Za-z\-]*[ \t]?\d(?:[A-Za-z\d.\-+]*[A-Za-z\d+])?"  # GPT-5, ISO 8601, SARS-CoV-2
+    r"\(0\d{1,3}\)[ \t]?\d[\d\-]*\d"  # (02)2345-6789
+    r"|[A-Za-z][A-Za-z\-]*[ \t]?\d(?:[A-Za-z\d.\-+]*[A-Za-z\d+])?"  # GPT-5, ISO 8601, SARS-CoV-2
     r"|\d(?:[\d.:/,]*\d)?(?:[ \t]?(?:[%‰‱℃℉]|°[CF]?|[万萬亿億兆千百]+(?![ \t]?\d)))*"  # 36 萬, 58.7 %
     r"(?:[ \t]?[万萬亿億兆千百]+)?(?:[ \t]?[A-Za-zμ²³/]+)?\+?"  # 610 km, 12 GB, 30+
     r")"
@@ -115,6 +116,8 @@ _BLANKS_AROUND = re.compile(
     rf"(?P<pre>(?<![\dA-Za-z]){BLANK}+|(?<=[A-Za-z]){BLANK}+(?=[-+±]?\d))?(?P<tok>{_TOKEN})(?P<post>{BLANK}+(?![\d \tA-Za-z]))?"
 )
 _TOKEN_BLANKS = re.compile(r"[ \t]+")
+# Three or more single digits each one blank apart are one number set in letter-spaced type
+_SPACED_DIGITS = re.compile(r"(?<![\d.,:/\-])\d(?:[ \t]\d){2,}(?![\d.,:/\-])")
 _ANY_DIGIT = re.compile(r"\d")
 
 
@@ -122,6 +125,7 @@ def delete_blanks_around_numbers(text: str) -> str:
     """新廠 2033 年投產 → 新廠2033年投產, so that the year rule sees 2033年."""
     if " " not in text and "\t" not in text:
         return text
+    text = _SPACED_DIGITS.sub(lambda m: _TOKEN_BLANKS.sub("", m.group()), text)
 
     def squeeze(m: re.Match[str]) -> str:
         tok = m.group("tok")

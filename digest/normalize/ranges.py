@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .base import DASH, MAG, NUM, Ctx
+from .base import DASH, MAG, NUM, Ctx, alt
 from .spell import digits
 
 _UNIT_ON_A = r"(?:%|‰|℃|°[CF]?|[A-Za-zμ²³/]+)"
@@ -17,9 +17,10 @@ _RANGE = re.compile(
     rf"(?P<b>-?{NUM})(?P<mb>{MAG}*)(?P<pb>[%‰‱])?(?![\d.]|[ \t]?[=＝])"
 )
 # A range between two years: (1924–2018) life dates, or 2024-2026年
-_YEAR_RANGE = re.compile(rf"(?P<open>[（(])(?P<a>\d{{4}}){DASH}(?P<b>\d{{4}})(?P<close>[)）])|(?<![\d.])(?P<a2>\d{{4}}){DASH}(?P<b2>\d{{4}})(?=年)")
+_YEAR_RANGE = re.compile(rf"(?P<open>[（(])(?P<a>\d{{4}}){DASH}(?P<b>\d{{4}})(?P<close>[)）])|(?<![\d.])(?P<a2>\d{{4}}){DASH}(?P<b2>\d{{4}})(?=年|{alt('赛季', '财年', '学年', '财政年度')})")
 # A dash after a date or time word and before the next number: 9月7日—10月2日
 _AFTER_DATE_WORD = re.compile(rf"(?<=[年月日号號时時点點分秒])[ \t]?{DASH}[ \t]?(?=\d)")
+_ANY_DASH = re.compile(DASH)
 _PERCENT_WORDS = {"%": "百分之", "‰": "千分之", "‱": "万分之"}
 
 
@@ -43,6 +44,8 @@ def ranges(text: str, ctx: Ctx) -> str:
             return ctx.t(_PERCENT_WORDS[pb]) + a + ma + ctx.t("到") + b + mb
         return a + ma + (ua or "") + ctx.t("到") + b + mb + (pb or "")
 
+    if not _ANY_DASH.search(text):
+        return text
     text = _YEAR_RANGE.sub(years, text)
     text = _RANGE.sub(span, text)
     return _AFTER_DATE_WORD.sub(ctx.t("到"), text)

@@ -47,8 +47,8 @@ def scores_and_ratios(text: str, ctx: Ctx) -> str:
 
     def bare(m: re.Match[str]) -> str:
         parts = m.group(1).split(":")
-        # one-digit later parts: a score or ratio; two digits: a clock time (left for later)
-        if any(len(p) == 1 for p in parts[1:]):
+        # one-digit (or 3+ digit) later parts: a score or ratio; two digits: a clock time (left for later)
+        if any(len(p) != 2 for p in parts[1:]):
             return _ratio(m.group(1))
         return m.group()
 

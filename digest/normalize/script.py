@@ -1,12 +1,17 @@
 """Script conversion per target: zh-CN gets Simplified (OpenCC t2s), zh-TW keeps Traditional
 (Simplified input gets OpenCC s2tw). Wording is kept as written (晶片 stays 晶片).
 
-OpenCC in pure Python is the slowest step of the pipeline, so most text skips it: if no
-character of the text appears in the conversion tables, conversion cannot change it.
+OpenCC in pure Python is the slowest step of the pipeline, so t2s has a fast path that gives
+exactly OpenCC's output: OpenCC first replaces the phrases of TSPhrases.txt and then every
+remaining character by its first TSCharacters.txt value. A text holding no phrase is therefore
+converted by one `str.translate` with a table built once from OpenCC's own dictionary files;
+a text holding one gets the same longest-phrase-first matching OpenCC does, in a few lines.
+tests/test_normalize_script.py checks the result against OpenCC itself.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,32 +19,68 @@ import opencc
 
 from .base import converter
 
-_TABLES = {
-    "t2s": ("TSPhrases.txt", "TSCharacters.txt"),
-    "s2tw": ("STPhrases.txt", "STCharacters.txt", "TWVariants.txt"),
-}
+_FOLDER = Path(opencc.__file__).parent / "dictionary"
+
+
+def _entries(name: str) -> list[tuple[str, list[str]]]:
+    out = []
+    for line in (_FOLDER / name).read_text(encoding="utf-8").splitlines():
+        key, _, values = line.strip().partition("\t")
+        if key and values:
+            out.append((key, values.split(" ")))
+    return out
 
 
 @lru_cache(maxsize=None)
-def _trigger_chars(config: str) -> frozenset[str]:
-    """Every character whose presence could make `config` change a text."""
-    folder = Path(opencc.__file__).parent / "dictionary"
-    chars: set[str] = set()
-    for name in _TABLES[config]:
-        for line in (folder / name).read_text(encoding="utf-8").splitlines():
-            key, _, values = line.partition("\t")
-            for value in values.split():
-                if value == key:
-                    continue
-                if len(value) != len(key):
-                    chars.update(key)
-                else:
-                    chars.update(k for k, v in zip(key, value) if k != v)
-    return frozenset(chars)
+def _t2s_tables() -> tuple[dict[int, str], dict[str, str], re.Pattern[str], int]:
+    """OpenCC's t2s data: the character table, the phrases, a pattern finding any phrase,
+    and the longest phrase length."""
+    table = {ord(k): v[0] for k, v in _entries("TSCharacters.txt") if len(k) == 1 and v[0] != k}
+    phrases = {k: v[0] for k, v in _entries("TSPhrases.txt")}
+    pattern = re.compile("|".join(re.escape(k) for k in sorted(phrases, key=len, reverse=True)))
+    return table, phrases, pattern, max(map(len, phrases))
+
+
+@lru_cache(maxsize=None)
+def _simplified_only() -> frozenset[str]:
+    """Characters that are Simplified forms only: s2t never keeps them as they are (们, 为, 台 not)."""
+    return frozenset(k for k, v in _entries("STCharacters.txt") if len(k) == 1 and k not in v)
+
+
+# opencc-python-reimplemented cuts the text at these before matching phrases
+_OPENCC_SPLIT = re.compile(
+    r"(\s+|-|,|\.|\?|!|\*|　|，|。|、|；|：|？|！|…|“|”|‘|’|『|』|「|」|﹁|﹂|—|－|（|）|《|》|〈|〉|～|．|／|＼|︒|︑|︔|︓|︿|﹀|︹|︺|︙"
+    r"|︐|［|﹇|］|﹈|︕|︖|︰|︳|︴|︽|︾|︵|︶|｛|︷|｝|︸|﹃|﹄|【|︻|】|︼)"
+)
+
+
+def _phrase_convert(piece: str, limit: int) -> str:
+    """OpenCC's matching: the longest phrase (leftmost among equals) first, then both sides
+    the same way; what no phrase covers is converted character by character."""
+    table, phrases, _, _ = _t2s_tables()
+    n = len(piece)
+    for size in range(min(n, limit), 1, -1):
+        for i in range(n - size + 1):
+            value = phrases.get(piece[i : i + size])
+            if value is not None:
+                return _phrase_convert(piece[:i], size) + value + _phrase_convert(piece[i + size :], size)
+    return piece.translate(table)
+
+
+def to_simplified(text: str) -> str:
+    """Exactly what `opencc.OpenCC('t2s').convert(text)` returns, without its slow tree walk
+    unless a TSPhrases phrase occurs in the text."""
+    table, _, pattern, longest = _t2s_tables()
+    if not pattern.search(text):
+        return text.translate(table)
+    parts = _OPENCC_SPLIT.split(text)
+    return "".join(p if i % 2 else _phrase_convert(p, longest) for i, p in enumerate(parts))
 
 
 def convert_script(text: str, mainland: bool) -> str:
-    config = "t2s" if mainland else "s2tw"
-    if _trigger_chars(config).isdisjoint(text):
+    if mainland:
+        return to_simplified(text)
+    # Traditional (or script-neutral) text is kept as written: 台積電 does not become 臺積電.
+    if _simplified_only().isdisjoint(text):
         return text
-    return converter(config).convert(text)
+    return converter("s2tw").convert(text)

@@ -71,7 +71,8 @@ def cardinal(s: str, liang: bool = False) -> str:
 def decimal(s: str, liang: bool = False) -> str:
     """12.40 → 十二点四零: integer part as a cardinal, then each written decimal digit."""
     whole, _, frac = s.partition(".")
-    head = cardinal(whole, liang=liang and not frac)
+    # 2.5 is 二点五, but 215.33 keeps the 两百 of 215 (one output never mixes 两百 and 二百)
+    head = cardinal(whole, liang=liang and (not frac or len(whole.lstrip("0")) >= 3))
     return head + "点" + digits(frac) if frac else head
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .base import Ctx
+from .base import Ctx, alt
 
 # symbol → (mainland reading, Taiwan reading)
 _UNITS: dict[str, tuple[str, str]] = {
@@ -27,13 +27,21 @@ _UNITS: dict[str, tuple[str, str]] = {
     "TWh": ("太瓦时", "太瓦時"), "kW": ("千瓦", "千瓦"), "MW": ("兆瓦", "兆瓦"), "GW": ("吉瓦", "吉瓦"), "W": ("瓦", "瓦"),
     "kV": ("千伏", "千伏"), "V": ("伏", "伏特"), "dB": ("分贝", "分貝"), "kPa": ("千帕", "千帕"), "MPa": ("兆帕", "兆帕"),
     "Pa": ("帕", "帕"), "ms": ("毫秒", "毫秒"), "min": ("分钟", "分鐘"), "s": ("秒", "秒"), "h": ("小时", "小時"),
-    "mmol": ("毫摩尔", "毫莫耳"), "mol": ("摩尔", "莫耳"), "ha": ("公顷", "公頃"), "lb": ("磅", "磅"), "lbs": ("磅", "磅"), "oz": ("盎司", "盎司"), "ft": ("英尺", "英尺"),
+    "mmHg": ("毫米汞柱", "毫米汞柱"), "mmol": ("毫摩尔", "毫莫耳"), "mol": ("摩尔", "莫耳"), "ha": ("公顷", "公頃"), "lb": ("磅", "磅"), "lbs": ("磅", "磅"), "oz": ("盎司", "盎司"), "ft": ("英尺", "英尺"),
 }
 _SYMBOLS = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 UNIT_SYMBOL = f"(?:{_SYMBOLS})"  # for rules that must leave a number with a unit alone
 # A compound such as mg/L or μg/m³ reads 毫克每升
 _UNIT = re.compile(
     rf"(?<=[\d万萬亿億千百])[ \t]?(?P<u>{_SYMBOLS})(?:/(?P<per>{_SYMBOLS}))?(?![A-Za-z\d²³])"
+)
+
+
+# 2700美元/盎司, 5元/斤, 60公里/小时: a slash after a number's unit word, before a CJK unit
+# (only a money or measure word before the slash: 3个城市/地区 is an "or")
+_PER = re.compile(
+    rf"(?<=[\d万萬亿億千百])({alt('元', '美元', '欧元', '港元', '日元', '英镑', '韩元', '澳元', '块', '角', '分', '公里', '千米', '米', '公斤', '千克', '克', '吨', '升', '毫升', '度', '千瓦时', '个', '件', '台', '辆', '次', '人次')})"
+    rf"/(?={alt('斤', '两', '克', '公斤', '千克', '吨', '升', '桶', '盎司', '磅', '股', '人', '次', '天', '日', '月', '年', '周', '小时', '时', '分钟', '秒', '平方米', '平米', '平方', '立方米', '公里', '千米', '米', '件', '台', '个', '户', '亩', '箱', '张', '份', '瓶', '度', '千瓦时', '晚', '间', '人次')})"
 )
 
 
@@ -47,4 +55,7 @@ def units(text: str, ctx: Ctx) -> str:
             word += ("每" + _UNITS[m.group("per")][pick])
         return word
 
-    return _UNIT.sub(say, text)
+    text = _UNIT.sub(say, text)
+    if "/" in text:
+        text = _PER.sub(lambda m: m.group(1) + "每", text)
+    return text
