@@ -124,3 +124,16 @@ def test_an_offline_preset_refuses_engine_edge(tmp_path):
     result = CliRunner().invoke(app, ["build", str(ARTICLE), "--voice", "offline", "--engine", "edge", "-o", str(tmp_path)])
     assert result.exit_code == 2
     assert "offline voice" in result.stderr
+
+
+def test_the_probe_goes_through_the_proxy_the_environment_names(monkeypatch):
+    from digest.engines import probe_address
+
+    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", "wss://speech.example.com/edge/v1?X=1")
+    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "WSS_PROXY", "wss_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert probe_address() == ("speech.example.com", 443)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    assert probe_address() == ("proxy.corp", 3128)
+    monkeypatch.setenv("NO_PROXY", "example.com")
+    assert probe_address() == ("speech.example.com", 443)

@@ -8,6 +8,7 @@ whole episode: one briefing never mixes two voices.
 from __future__ import annotations
 
 import socket
+import urllib.request
 from urllib.parse import urlsplit
 
 from digest.engines.base import Boundary, Engine, EngineError, Speech, VoiceSettings
@@ -45,12 +46,30 @@ def edge_reachable(timeout: float = 3.0) -> bool:
     A refused connection fails at once, a firewall that drops packets after
     `timeout`, and no DNS without waiting for the synthesis timeouts.
     """
-    import edge_tts.communicate  # the tests point its WSS_URL at a local fake
-
-    url = urlsplit(edge_tts.communicate.WSS_URL)
-    port = url.port or (443 if url.scheme in ("wss", "https") else 80)
+    host, port = probe_address()
     try:
-        with socket.create_connection((url.hostname, port), timeout=timeout):
+        with socket.create_connection((host, port), timeout=timeout):
             return True
     except OSError:
         return False
+
+
+def probe_address() -> tuple[str, int]:
+    """Where edge-tts would connect: its server, or the proxy the environment names.
+
+    edge-tts lets aiohttp honour proxy variables, so behind a corporate proxy the
+    service is reachable even though a direct connection would be blocked.
+    """
+    import edge_tts.communicate  # the tests point its WSS_URL at a local fake
+
+    url = urlsplit(edge_tts.communicate.WSS_URL)
+    secure = url.scheme in ("wss", "https")
+    proxies = urllib.request.getproxies()
+    proxy = next(
+        (proxies[k] for k in (url.scheme, "https" if secure else "http", "all") if k in proxies),
+        None,
+    )
+    if proxy and not urllib.request.proxy_bypass(url.hostname or ""):
+        target = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        return target.hostname or "", target.port or 80
+    return url.hostname or "", url.port or (443 if secure else 80)
