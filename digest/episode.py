@@ -16,9 +16,12 @@ from digest.mp3 import Frames, join, silence
 from digest.script import Script
 from digest.synthesis import Clip
 
-CHUNK_PAUSE = 0.3  # seconds between two chunks of one section
-SECTION_PAUSE = 1.0  # seconds between sections
-TAIL = 0.5  # seconds after the last word, so players do not clip it
+# A briefing profile (podcast-standards.md §3.3): edge-tts pauses between the
+# sentences of one request itself; digest adds the longer pauses.
+LEAD_IN = 0.5  # seconds before the first word, so players do not clip it
+CHUNK_PAUSE = 0.4  # seconds between two chunks of one section
+SECTION_PAUSE = 1.5  # seconds between sections
+TAIL = 0.5  # seconds after the last word
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,8 @@ def assemble(script: Script, clips: list[list[Clip]]) -> Episode:
 
     for number, (chapter, chapter_clips) in enumerate(zip(script.chapters, clips)):
         start = position
+        if number == 0:
+            add(silence(LEAD_IN, fmt))
         for index, clip in enumerate(chapter_clips):
             if index:
                 add(silence(CHUNK_PAUSE, fmt))

@@ -24,6 +24,7 @@ from mutagen.id3 import (
     TDRC,
     TIT2,
     TLAN,
+    TLEN,
     TPE1,
     TSSE,
     TXXX,
@@ -58,6 +59,7 @@ def build_tag(episode: Episode, info: EpisodeInfo) -> bytes:
     tag.add(TDRC(encoding=3, text=info.date.isoformat()))
     tag.add(TCON(encoding=3, text="Podcast"))
     tag.add(TLAN(encoding=3, text="chi"))
+    tag.add(TLEN(encoding=3, text=str(round(episode.duration * 1000))))
     if info.description:
         tag.add(COMM(encoding=3, lang="chi", desc="", text=info.description))
     if info.engine:

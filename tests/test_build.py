@@ -105,6 +105,7 @@ def test_seed_episode_tags(seed_build):
     assert tag["TIT2"].text[0] == "Meta開天價“Offer”搶人,CEO親自下場,扎克伯格慌了嗎?"
     assert tag["TCON"].text[0] == "Podcast"
     assert tag["TLAN"].text[0] == "chi"
+    assert int(tag["TLEN"].text[0]) == round(result.episode.duration * 1000)
     assert tag["TPE1"].text[0] == tag["TALB"].text[0]
     assert tag.getall("COMM")[0].text[0].startswith("Meta 一擲千金")
     assert tag.getall("TXXX:digest:engine")[0].text[0] == "edge"
@@ -146,6 +147,8 @@ def test_side_files_name_and_summary(seed_build):
     assert len(cues) > 50
     ends = [int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for *_, h, m, s, ms in cues]
     assert max(ends) <= result.episode.duration
+    first_start = int(cues[0][0]) * 3600 + int(cues[0][1]) * 60 + int(cues[0][2]) + int(cues[0][3]) / 1000
+    assert first_start >= 0.5  # the lead-in silence comes before the first word
     assert "开天价" in srt  # the subtitles are what was spoken (Simplified for a zh-CN voice)
 
 
