@@ -18,7 +18,7 @@ from pathlib import Path
 
 from digest.article import Article, parse_article
 from digest.cache import ClipCache, default_cache_dir
-from digest.engines import Engine, VoiceSettings, edge_reachable, get_engine
+from digest.engines import ENGINE_CHOICES, Engine, VoiceSettings, edge_reachable, get_engine
 from digest.episode import Episode, assemble
 from digest.errors import DigestError
 from digest.files import ensure_folder
@@ -95,8 +95,8 @@ def choose_engine(
     mode: str, preset: VoicePreset, options: BuildOptions, warn: Warn
 ) -> tuple[Engine, VoiceSettings]:
     """Pick one engine for the whole episode, and the voice it speaks with."""
-    if mode not in ("auto", "edge", "offline"):
-        raise DigestError(f"unknown engine {mode!r}: choose auto, edge or offline")
+    if mode not in ENGINE_CHOICES:
+        raise DigestError(f"unknown engine {mode!r}: choose {', '.join(ENGINE_CHOICES)}")
     if preset.engine == "offline":
         if mode == "edge":
             raise DigestError(f"voice {preset.name!r} is an offline voice; it cannot use --engine edge")
