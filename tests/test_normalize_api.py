@@ -24,7 +24,7 @@ def test_default_lexicon_is_used_and_overridable() -> None:
     assert normalize("實施996工作制") == "实施九九六工作制"
     assert normalize("重庆火锅", lexicon={"重庆": "崇庆"}) == "崇庆火锅"
     assert normalize("重慶火鍋", lexicon={"重庆": "崇庆"}) == "崇庆火锅"  # both scripts match
-    assert normalize("23M 與 3M", lexicon={"3M": "三M"}) == "二十三M与 三M"  # no match inside 23M
+    assert normalize("23M 與 3M", lexicon={"3M": "三M"}) == "二十三M与三M"  # no match inside 23M; blanks touching a code with digits go (§2.1)
 
 
 def test_load_lexicon_merges_user_file(tmp_path: Path) -> None:

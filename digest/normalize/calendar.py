@@ -105,6 +105,7 @@ _TIME = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
 _CLOCK = re.compile(
     rf"(?<![\d:.])(?P<cue>{_RACE_CUE}[^\d\n，。；]{{0,4}})?{_TIME}(?![\d:.]\d)(?:[ \t]?(?P<to>{DASH}|到|至)[ \t]?{_TIME}(?![\d:]))?"
 )
+_WEAK_RACE_CUE = re.compile(alt("时间为"))
 _RACE_AFTER = re.compile(rf"[ \t]?{alt('完赛', '夺冠', '冲线', '撞线', '的成绩', '的佳绩', '完成比赛', '打破')}")
 # M:SS.ss is only ever a race time (三分三十一秒四六)
 _LAP = re.compile(r"(?<![\d:.])(\d{1,2}):(\d{2})\.(\d{1,3})(?!\d)")
@@ -133,8 +134,14 @@ def _race(h: str, mm: str, ss: str | None) -> str:
 _HUNDREDTHS = re.compile(rf"(?<=\d秒)(\d{{2}})(?![\d.%]|{MEASURE_CHARS}|[A-Za-z])")
 
 
+_ZERO_MINUTE = re.compile(rf"(?<=\d{alt('时', '点')})0(?=[1-9]分)|(?<=\d分)0(?=[1-9]秒)")
+
+
 def clock_times(text: str, ctx: Ctx) -> str:
     """02:50 → 两点五十分; 22:30-05:00 → 二十二点三十分到五点; race 2:21:47 → 两小时二十一分四十七秒."""
+    if "分" in text or "秒" in text:
+        # 18时05分, 7点08分: written leading zeros of minutes and seconds are read (零五分)
+        text = _ZERO_MINUTE.sub("零", text)
     if "秒" in text:
         text = _HUNDREDTHS.sub(lambda m: digits(m.group(1)), text)
     if ":" not in text:
@@ -147,6 +154,12 @@ def clock_times(text: str, ctx: Ctx) -> str:
     def clock(m: re.Match[str]) -> str:
         cue = m.group("cue") or ("" if _RACE_AFTER.match(text, m.end()) and m.group(4) else None)
         h, mm, ss = m.group(2), m.group(3), m.group(4)
+        # A span (9:00-17:00) is opening hours, never a race time; and 时间为 is a weak cue
+        # (办理时间为工作日9:00): it makes a race time of H:MM:SS only.
+        if cue is not None and (m.group("to") or (ss is None and _WEAK_RACE_CUE.match(cue))):
+            text_cue, cue = cue, None
+        else:
+            text_cue = ""
         if cue is not None:
             return cue + ctx.t(_race(h, mm, ss))
         first = _clock(h, mm, ss)
@@ -155,9 +168,11 @@ def clock_times(text: str, ctx: Ctx) -> str:
         if m.group("to"):
             second = _clock(m.group(6), m.group(7), m.group(8))
             if second is None:
-                return ctx.t(first) + m.group()[m.end(4 if ss else 3) - m.start():]
-            return ctx.t(first + "到" + second)
-        return ctx.t(first)
+                return text_cue + ctx.t(first) + m.group()[m.end(4 if ss else 3) - m.start():]
+            # a written 至/到 stays (§2.7); a dash is read 到
+            to = m.group("to") if m.group("to") in ("至", "到") else "到"
+            return text_cue + ctx.t(first + to + second)
+        return text_cue + ctx.t(first)
 
     text = _LAP.sub(lap, text)
     return _CLOCK.sub(clock, text)
@@ -170,8 +185,12 @@ _HEDGE = alt("约", "近", "逾", "超过", "大约", "将近", "差不多", "�
 _SPAN_HINT = re.compile(_SPAN_CUE)
 _DURATION = re.compile(rf"(?P<cue>{_SPAN_CUE})(?P<h>{_HEDGE}?)(?P<n>\d{{4}})(?=年)")
 # A year: 2035年, 1970年代, 2026财年 — but not 1300多年 / 1000余年 (durations)
-_YEAR_AFTER = alt("年", "财年", "学年", "赛季", "年度")
-_YEAR = re.compile(rf"(?<![\d.])(\d{{4}})(?={_YEAR_AFTER})(?!年[多余])")
+_YEAR_AFTER = alt("年", "财年", "学年", "赛季", "年度", "届")
+# 2024级新生: 级 is a year only before a word for students (1000级台阶 is a count)
+_CLASS_YEAR = rf"级(?={alt('新生', '学生', '本科', '研究生', '硕士', '博士', '同学', '校友', '毕业生', '学员')})"
+_YEAR = re.compile(rf"(?<![\d.第])(\d{{4}})(?={_YEAR_AFTER}|{_CLASS_YEAR})(?!年[多余])")
+# 国办发〔2024〕5号: the year of a document number, in 〔〕 (or [] ［］ before N号)
+_DOC_YEAR = re.compile(r"(?:(?<=〔)(\d{4})(?=〕)|(?<=[\[［])(\d{4})(?=[\]］]第?\d+[号號]))")
 # After 公元/公元前/西元 a 3-digit year is read digit by digit too
 _ERA = re.compile(rf"({alt('公元前', '公元', '西元', '西元前')})(\d{{3,4}})(?!\d)")
 
@@ -182,9 +201,11 @@ _DECADE_S = re.compile(r"(?<![\d.])(1\d{2}0|20\d0)s(?![A-Za-z])")
 
 def years(text: str, ctx: Ctx) -> str:
     """2035年 → 二零三五年; 距今约1300年 and 1300多年 stay cardinals (the cardinal rule reads them)."""
+    if "〔" in text or "[" in text or "［" in text:
+        text = _DOC_YEAR.sub(lambda m: digits(m.group()) if _is_year(m.group()) else m.group(), text)
     if "0s" in text:
         text = _DECADE_S.sub(lambda m: digits(m.group(1)) + ctx.t("年代"), text)
-    if "年" not in text and "季" not in text:
+    if "年" not in text and "季" not in text and "届" not in text and "屆" not in text and "级" not in text and "級" not in text:
         return text
     if _SPAN_HINT.search(text):
         text = _DURATION.sub(lambda m: m.group("cue") + m.group("h") + ctx.t(cardinal(m.group("n"), liang=True)), text)

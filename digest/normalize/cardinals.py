@@ -11,6 +11,8 @@ _ORDINAL = re.compile(rf"(?P<di>第[ \t]?)(?P<n>{NUM})")
 
 # 两 only before a counted word; never after 第/初/周/星期/礼拜 (第二, 初二, 周二) or in 二号/二月.
 _NO_LIANG_BEFORE = charset("第初周星期拜礼")
+_CONTINUED = frozenset("万萬亿億")
+_INNER_MAG = frozenset("千百")
 _NUMBER = re.compile(
     rf"(?P<n>{NUM})(?=(?P<next>{MEASURE_CHARS}|(?:到|至|或|、|~)\d+(?:\.\d+)?{MEASURE_CHARS})?)"
 )
@@ -29,6 +31,9 @@ def cardinals(text: str, ctx: Ctx) -> str:
     def say(m: re.Match[str]) -> str:
         before = text[m.start() - 1] if m.start() else ""
         liang = bool(m.group("next")) and not re.match(_NO_LIANG_BEFORE, before)
+        # 13万2千 is one number, 十三万二千: a 2 continuing a 万/亿 is inside the number
+        if liang and before in _CONTINUED and m.start() >= 2 and text[m.start() - 2].isdigit() and m.group("next") in _INNER_MAG:
+            liang = False
         n = m.group("n")
         # a leading 2 before 百/千/万/亿 is 两 whatever follows (两百零二户, 两千)
         if not liang and len(n.partition(".")[0].lstrip("0")) >= 3 and not re.match(_NO_LIANG_BEFORE, before):

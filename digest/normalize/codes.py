@@ -69,6 +69,20 @@ _EVENT = re.compile(rf"(?<![\d.])([1-9][0-3]?\d{{2}})(?=[ \t]?{_EVENT_WORD})")
 # A handful of named days people never say as cardinals, when no quantity follows
 _NAMED_DAYS = ("520", "618", "911", "315", "921", "228")
 _NAMED_DAY = re.compile(rf"(?<![\d.第])(520|618|911|315|921|228)(?![\d.%]|[ \t]?{MEASURE_CHARS}|[A-Za-z])")
+_COUNT_BEFORE = "(?<![共达達约約近逾超行开開计計余餘加增])"
+# Road and train numbers: 国道318, 318国道, G318 (the Latin rule), 1461次列车, 806车次
+_ROAD_TRAIN = re.compile(
+    rf"(?P<cue>{alt('国道', '省道', '县道', '乡道')})(?P<n>\d{{3}})(?![\d.]|{alt('公里', '千米', '米', '多', '余')}|km)"
+    # a count word before the digits makes them a count: 加开120次列车, 共开行806车次
+    rf"|(?<![\d.]){_COUNT_BEFORE}(?P<n2>\d{{3,5}})(?={alt('国道', '省道', '县道', '车次', '次列车', '次动车', '次高铁', '次旅客列车', '次特快', '次班机', '次航班')})"
+)
+_ROAD_TRAIN_HINT = re.compile(alt("国道", "省道", "县道", "乡道", "车次", "次列车", "次动车", "次高铁", "次旅客列车", "次特快", "次班机", "次航班"))
+# 985高校, 211工程, 985、211高校: a 3-digit label glued to a word for a class of schools
+# (前200大学 and 共100所 are counts)
+_SCHOOL_LABEL = re.compile(
+    rf"(?<![\d.]){_COUNT_BEFORE}(?<!前|第)(\d{{3}})(?=(?:[、和及与/]\d{{3}})*{alt('高校', '院校', '工程', '名校', '大学', '学校', '计划')})"
+)
+_SCHOOL_HINT = re.compile(alt("高校", "院校", "工程", "名校", "大学", "学校", "计划"))
 # Stock codes: 4–6 digits alone in brackets after a name: 宁德时代(300750)
 _STOCK = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z])([（(])(\d{4,6})((?:\.[A-Z]{2})?[)）])")
 # Identifiers after a label: 编号A1023, 代码600519, 车次G1234, 工号0931
@@ -102,6 +116,10 @@ def digit_strings(text: str, ctx: Ctx) -> str:
         text = _EVENT.sub(lambda m: digits(m.group(1)), text)
     if any(day in text for day in _NAMED_DAYS):
         text = _NAMED_DAY.sub(lambda m: digits(m.group(1)), text)
+    if _ROAD_TRAIN_HINT.search(text):
+        text = _ROAD_TRAIN.sub(lambda m: (m.group("cue") or "") + digits(m.group("n") or m.group("n2")), text)
+    if _SCHOOL_HINT.search(text):
+        text = _SCHOOL_LABEL.sub(lambda m: digits(m.group(1)), text)
     if "(" in text or "（" in text:
         text = _STOCK.sub(lambda m: m.group(1) + digits(m.group(2)) + m.group(3), text)
     if _ID_HINT.search(text):

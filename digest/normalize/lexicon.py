@@ -79,7 +79,10 @@ def _compile(items: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str] | None
     if not table:
         return None, table, None
     terms = sorted(table, key=len, reverse=True)
-    pattern = "|".join(_edge(t, True) + re.escape(t) + _edge(t, False) for t in terms)
+    alternation = "|".join(_edge(t, True) + re.escape(t) + _edge(t, False) for t in terms)
+    # Blanks touching a term with digits go, as blanks around numbers do (§2.1): the
+    # lexicon runs before that rule would see the digits. Blanks next to Latin stay.
+    pattern = rf"(?P<pre>(?<![A-Za-z\d \t])[ \t]+)?(?P<t>{alternation})(?P<post>[ \t]+(?![A-Za-z\d \t]))?"
     # A short lexicon is cheaper to test term by term (`in` is a C substring search) than
     # to run its big alternation over every sentence; most sentences hold no term at all.
     quick = tuple(terms) if len(terms) <= 300 else None
@@ -103,4 +106,14 @@ def apply_lexicon(text: str, lexicon: Mapping[str, str]) -> str:
         return text
     if quick is not None and not any(term in text for term in quick):
         return text
-    return pattern.sub(lambda m: table[m.group()], text)
+    return pattern.sub(_replace(table), text)
+
+
+def _replace(table: dict[str, str]):
+    def say(m: re.Match[str]) -> str:
+        term = m.group("t")
+        if any(c.isdigit() for c in term):
+            return table[term]
+        return (m.group("pre") or "") + table[term] + (m.group("post") or "")
+
+    return say

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from .base import NUM, Ctx
-from .spell import cardinal
+from .spell import cardinal, decimal
 
 _OPERAND = rf"(?:-?{NUM}|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))"
 # An expression with = makes - a minus and / a division: 9-5=4, 27/3=9
@@ -29,6 +29,8 @@ _N_PLUS = re.compile(r"(?<=\d)\+(?![\d+])")
 _MIXED = re.compile(r"(?<![\d.])(\d+)又(\d+)/(\d+)(?![\d/])")
 # A/B is a fraction unless it is part of a code, URL or unit (km/h was spelled already)
 _FRACTION = re.compile(r"(?<![\d./A-Za-z])(\d+)/(\d+)(?![\d/A-Za-z])")
+# Rates over a power of ten: 15.1/10万 → 十万分之十五点一, 3.5/1000 → 一千分之三点五
+_RATE = re.compile(r"(?<![\d./A-Za-z])(\d+(?:\.\d+)?)/(10*)([万萬亿億]?)(?![\d/A-Za-z.])")
 
 
 # every symbol one of the subs below reads
@@ -41,6 +43,13 @@ def _exponent(n: str) -> str:
 
 def _fraction(a: str, b: str) -> str:
     return cardinal(b) + "分之" + cardinal(a)
+
+
+def _rate(m: re.Match[str], ctx: Ctx) -> str:
+    a, b, mag = m.groups()
+    if "." not in a and not mag:
+        return m.group()  # a plain A/B: the fraction rule reads it
+    return ctx.t(cardinal(b)) + mag + "分之" + ctx.t(decimal(a))
 
 
 def math_symbols(text: str, ctx: Ctx) -> str:
@@ -61,5 +70,6 @@ def fractions(text: str, ctx: Ctx) -> str:
     """约1/6 → 约六分之一; 3又1/2 → 三又二分之一; 1/100 → 一百分之一."""
     if "/" not in text:
         return text
+    text = _RATE.sub(lambda m: _rate(m, ctx), text)
     text = _MIXED.sub(lambda m: cardinal(m.group(1)) + "又" + _fraction(m.group(2), m.group(3)), text)
     return _FRACTION.sub(lambda m: _fraction(m.group(1), m.group(2)), text)

@@ -24,6 +24,8 @@ _SCORE_CUED = re.compile(
     rf"|(?<![\d:.\-])(?P<a2>\d+)[:\-–](?P<b2>\d+)(?=[ \t]?{_SCORE_AFTER})"
 )
 _RATIO_CUED = re.compile(rf"(?P<cue>{_RATIO_BEFORE}[为為是达達约約]{{0,2}}){_CHAIN}(?![\d.])")
+# The next score of a list: 六比二、7:5
+_SCORE_LIST = re.compile(r"([零一二三四五六七八九十百]比[零一二三四五六七八九十百]+[、,，])(\d+)[:\-–](\d+)(?![\d:.])")
 # Without a cue: a chain with a one-digit part (1:2:3, 4:1) or a known aspect ratio
 _ASPECT = re.compile(r"(?<![\d:.])(4:3|16:9|16:10|21:9|32:9|3:2|9:16|1:1)(?![\d:])")
 _BARE = re.compile(r"(?<![\d:.])(\d+(?::\d+)+)(?![\d.]|:\d)")
@@ -53,6 +55,13 @@ def scores_and_ratios(text: str, ctx: Ctx) -> str:
         return m.group()
 
     text = _SCORE_CUED.sub(score, text)
+    if "比" in text:
+        # a list of set scores shares its cue: 以6:2、7:5击败, 以21:18、21:15
+        while True:
+            new = _SCORE_LIST.sub(lambda m: m.group(1) + _ratio(m.group(2) + ":" + m.group(3)), text)
+            if new == text:
+                break
+            text = new
     if ":" in text:
         text = _RATIO_CUED.sub(lambda m: m.group("cue") + _ratio(m.group(2)), text)
         text = _ASPECT.sub(lambda m: _ratio(m.group(1)), text)

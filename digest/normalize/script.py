@@ -43,8 +43,23 @@ def _t2s_tables() -> tuple[dict[int, str], dict[str, str], re.Pattern[str], int]
 
 @lru_cache(maxsize=None)
 def _simplified_only() -> frozenset[str]:
-    """Characters that are Simplified forms only: s2t never keeps them as they are (们, 为, 台 not)."""
-    return frozenset(k for k, v in _entries("STCharacters.txt") if len(k) == 1 and k not in v)
+    """Characters that are Simplified forms only: s2t never keeps them as they are (们, 为, 台 not),
+    and Taiwan text does not use them either. OpenCC's table also lists variants Taiwan writes
+    every day (雇 for 僱, 峰 for 峯, 群, 床, 秘); those are Big5 level-1 (common) characters, so
+    a character Big5 level 1 encodes is not evidence of Simplified input — except the four
+    that Big5 holds only as rare words and that in running text are Simplified 麼 兒 聽 壞."""
+    return frozenset(
+        k for k, v in _entries("STCharacters.txt") if len(k) == 1 and k not in v and (k in "么儿听坏" or not _big5_common(k))
+    )
+
+
+def _big5_common(char: str) -> bool:
+    """In Big5 level 1 (常用字, A440–C67E): the characters Taiwan text is written with."""
+    try:
+        code = char.encode("big5")
+    except UnicodeEncodeError:
+        return False
+    return b"\xa4\x40" <= code <= b"\xc6\x7e"
 
 
 # opencc-python-reimplemented cuts the text at these before matching phrases
