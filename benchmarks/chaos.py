@@ -29,9 +29,18 @@ from digest.synthesis import RetryPolicy
 from digest.testing.fake_edge import FakeEdgeServer, point_edge_tts_at
 
 FAULTS = [
-    "403_skew", "429", "503", "reset",  # at the HTTP upgrade
-    "no_audio", "truncate", "reset_midstream", "stall", "stall_silent",  # in the stream
-    "malformed", "bad_binary", "bad_metadata",
+    "403_skew",
+    "429",
+    "503",
+    "reset",  # at the HTTP upgrade
+    "no_audio",
+    "truncate",
+    "reset_midstream",
+    "stall",
+    "stall_silent",  # in the stream
+    "malformed",
+    "bad_binary",
+    "bad_metadata",
 ]
 DATE = dt.date(2025, 6, 1)
 CHUNK_CHARS = 120
@@ -81,17 +90,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=0.15, help="fault rate (default 0.15)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--concurrency", type=int, default=6)
-    parser.add_argument("--latency", type=float, default=0.02, help="fake server latency per request")
+    parser.add_argument(
+        "--latency", type=float, default=0.02, help="fake server latency per request"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="digest-chaos-") as tmp:
         root = Path(tmp)
         article = root / "article.txt"
         article.write_text(article_text(), encoding="utf-8")
-        script = prepare_script(article, BuildOptions(engine="edge", chunk_chars=CHUNK_CHARS)).script
+        script = prepare_script(
+            article, BuildOptions(engine="edge", chunk_chars=CHUNK_CHARS)
+        ).script
         chunks = script.chunk_count
-        print(f"article: {len(article.read_text(encoding='utf-8')):,} characters, "
-              f"{len(script.chapters)} chapters, {chunks} chunks (chunk_chars={CHUNK_CHARS})")
+        print(
+            f"article: {len(article.read_text(encoding='utf-8')):,} characters, "
+            f"{len(script.chapters)} chapters, {chunks} chunks (chunk_chars={CHUNK_CHARS})"
+        )
         if chunks < 150:
             print("error: fewer than 150 chunks", file=sys.stderr)
             return 1
@@ -109,20 +124,32 @@ def main(argv: list[str] | None = None) -> int:
         a, b = clean.files.mp3.read_bytes(), chaos.files.mp3.read_bytes()
         identical = a == b and clean.files.mp3.name == chaos.files.mp3.name
         faults = Counter(r.outcome for r in log if r.outcome not in ("ok", "client_gone"))
-        print(f"settings: fault rate {args.rate:.0%} of {len(FAULTS)} kinds, seed {args.seed}, "
-              f"concurrency {args.concurrency}, idle_timeout {IDLE_TIMEOUT:g} s, "
-              f"retry base {RETRY.base_delay:g} s x{RETRY.attempts}, server latency {args.latency:g} s")
-        print(f"fault-free: {clean_requests} requests, {clean.stats.retries} retries, "
-              f"wall {clean_s:.2f} s")
-        print(f"chaos:      {len(log)} connections at the server ({chaos.stats.requests} digest requests; "
-              f"the rest are edge-tts/aiohttp's own repeats after a 403 or reset), "
-              f"{chaos.stats.retries} retries, {chaos.stats.throttled} throttled, wall {chaos_s:.2f} s "
-              f"({chaos_s / clean_s:.1f}x the fault-free run)")
-        print(f"faults injected: {sum(faults.values())} "
-              + "(" + ", ".join(f"{k}={v}" for k, v in sorted(faults.items())) + ")")
+        print(
+            f"settings: fault rate {args.rate:.0%} of {len(FAULTS)} kinds, seed {args.seed}, "
+            f"concurrency {args.concurrency}, idle_timeout {IDLE_TIMEOUT:g} s, "
+            f"retry base {RETRY.base_delay:g} s x{RETRY.attempts}, server latency {args.latency:g} s"
+        )
+        print(
+            f"fault-free: {clean_requests} requests, {clean.stats.retries} retries, "
+            f"wall {clean_s:.2f} s"
+        )
+        print(
+            f"chaos:      {len(log)} connections at the server ({chaos.stats.requests} digest requests; "
+            f"the rest are edge-tts/aiohttp's own repeats after a 403 or reset), "
+            f"{chaos.stats.retries} retries, {chaos.stats.throttled} throttled, wall {chaos_s:.2f} s "
+            f"({chaos_s / clean_s:.1f}x the fault-free run)"
+        )
+        print(
+            f"faults injected: {sum(faults.values())} "
+            + "("
+            + ", ".join(f"{k}={v}" for k, v in sorted(faults.items()))
+            + ")"
+        )
         print(f"good answers: {sum(1 for r in log if r.ok)} for {chunks} chunks")
-        print(f"episode: {chaos.files.mp3.name}, {len(b):,} bytes, {chaos.episode.duration:.1f} s, "
-              f"sha256 {hashlib.sha256(b).hexdigest()[:16]}")
+        print(
+            f"episode: {chaos.files.mp3.name}, {len(b):,} bytes, {chaos.episode.duration:.1f} s, "
+            f"sha256 {hashlib.sha256(b).hexdigest()[:16]}"
+        )
         print(f"byte-identical to the fault-free run: {'yes' if identical else 'NO'}")
         return 0 if identical else 1
 

@@ -82,8 +82,10 @@ def throughput(lines: list[str], repeat: int) -> float:
             normalize(ln)
         best = min(best, time.perf_counter() - start)
     rate = chars / best
-    print(f"throughput: {chars:,} characters in {best * 1000:.1f} ms (best of {repeat}) = {rate:,.0f} chars/s "
-          f"[target {TARGET:,}: {'OK' if rate >= TARGET else 'BELOW TARGET'}, headroom {rate / TARGET - 1:+.0%}]")
+    print(
+        f"throughput: {chars:,} characters in {best * 1000:.1f} ms (best of {repeat}) = {rate:,.0f} chars/s "
+        f"[target {TARGET:,}: {'OK' if rate >= TARGET else 'BELOW TARGET'}, headroom {rate / TARGET - 1:+.0%}]"
+    )
     return rate
 
 
@@ -93,7 +95,9 @@ def heldout_agreement(show: int) -> None:
         return
     wrong = [(loc, src, exp, out) for loc, src, exp in cases if (out := normalize(src, loc)) != exp]
     right = len(cases) - len(wrong)
-    print(f"held-out agreement: {right}/{len(cases)} sentences = {right / len(cases):.1%} exactly as the style guide says")
+    print(
+        f"held-out agreement: {right}/{len(cases)} sentences = {right / len(cases):.1%} exactly as the style guide says"
+    )
     for loc, src, exp, out in wrong[:show]:
         print(f"  [{loc}] in:  {src}\n         exp: {exp}\n         got: {out}")
     try:
@@ -109,7 +113,9 @@ def heldout_agreement(show: int) -> None:
             hits += squeeze(wetext.normalize(convert_script(src, mainland=True))) == squeeze(exp)
         except Exception:  # pragma: no cover - depends on wetext
             pass
-    print(f"held-out, wetext for comparison: {hits}/{len(cn)} zh-CN sentences = {hits / len(cn):.1%} (blanks ignored)")
+    print(
+        f"held-out, wetext for comparison: {hits}/{len(cn)} zh-CN sentences = {hits / len(cn):.1%} (blanks ignored)"
+    )
 
 
 def compare_with_wetext(lines: list[str], show: int) -> None:
@@ -139,9 +145,13 @@ def compare_with_wetext(lines: list[str], show: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=5, help="timing runs; the best is reported")
-    parser.add_argument("--show", type=int, default=60, help="how many wetext disagreements to list")
+    parser.add_argument(
+        "--show", type=int, default=60, help="how many wetext disagreements to list"
+    )
     args = parser.parse_args()
     lines = corpus()
     rate = throughput(lines, args.repeat)

@@ -84,8 +84,21 @@ class Article:
 
 # --------------------------------------------------------------------------- numbering
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "兩": 2, "三": 3, "四": 4, "五": 5,
-              "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "兩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN = "零〇一二两兩三四五六七八九十百"
 
 
@@ -110,7 +123,12 @@ def _cn_to_int(s: str) -> int | None:
 _D = r"[0-9０-９]{1,2}"
 _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # (style, pattern with groups: number-as-written, value, rest)
-    ("di", re.compile(rf"^(第([{_CN}]+|[0-9０-９]{{1,3}})([章节節部分篇讲講回卷集幕]+))\s*[:：、.．|｜\-—]?\s*(.*)$")),
+    (
+        "di",
+        re.compile(
+            rf"^(第([{_CN}]+|[0-9０-９]{{1,3}})([章节節部分篇讲講回卷集幕]+))\s*[:：、.．|｜\-—]?\s*(.*)$"
+        ),
+    ),
     ("paren-cn", re.compile(rf"^([（(]([{_CN}]+)[)）])\s*(.*)$")),
     ("cn", re.compile(rf"^(([{_CN}]+))\s*[、.．]\s*(.+)$")),
     ("paren-digit", re.compile(rf"^([（(]({_D})[)）])\s*(.+)$")),
@@ -259,7 +277,12 @@ def _markdown_headings(lines: list[_Line], start: int) -> list[_Heading]:
     for i in tops:
         ln = lines[i]
         num = nums[i]
-        if num is not None and num.style == "digit-space" and len(tops) > 1 and styles.count(num.style) < 2:
+        if (
+            num is not None
+            and num.style == "digit-space"
+            and len(tops) > 1
+            and styles.count(num.style) < 2
+        ):
             num = None  # a lone "## 3 个趋势" is not numbering
         if num is not None and num.rest:
             found.append(_Heading(i, num.rest, num.number, "numbered"))
@@ -294,7 +317,7 @@ def _plain_headings(lines: list[_Line], start: int) -> list[_Heading]:
 
     # list context: right after a line ending in a colon ...
     listy: set[int] = set()
-    for i, num in cands.items():
+    for i in cands:
         prev = lines[i - 1] if i > start else None
         if prev is not None and not lines[i].blank_before and prev.text.endswith((":", "：")):
             listy.add(i)
@@ -321,11 +344,13 @@ def _plain_headings(lines: list[_Line], start: int) -> list[_Heading]:
             by_style.setdefault(cands[i].style, []).append(i)
 
     best: list[int] = []
-    for style, idxs in by_style.items():
+    for idxs in by_style.values():
         chain = _longest_chain(idxs, cands)
         if len(chain) >= 2 and (not best or chain[0] < best[0]):
             best = chain
-    headings = [_Heading(i, cands[i].rest or cands[i].number, cands[i].number, "numbered") for i in best]
+    headings = [
+        _Heading(i, cands[i].rest or cands[i].number, cands[i].number, "numbered") for i in best
+    ]
 
     after = best[-1] if best else 0
     for i in range(max(after + 1, start, 1), len(lines)):

@@ -90,7 +90,9 @@ VoiceOpt = typer.Option(None, "--voice", "-v", help="Voice preset name or edge-t
 @app.command()
 def build(
     article: str = ArticleArg,
-    output_dir: Path = typer.Option(Path("output"), "--output-dir", "-o", help="Folder for the episode files."),
+    output_dir: Path = typer.Option(
+        Path("output"), "--output-dir", "-o", help="Folder for the episode files."
+    ),
     voice: Optional[str] = VoiceOpt,
     engine: str = typer.Option("auto", help="auto (edge-tts, else offline), edge, or offline."),
     rate: Optional[str] = typer.Option(None, help="Speaking rate, e.g. +10% or -5%."),
@@ -100,13 +102,19 @@ def build(
     show: str = typer.Option(DEFAULT_SHOW, help="Show name for the artist and album tags."),
     date: Optional[str] = typer.Option(None, help="Episode date YYYY-MM-DD (default: today)."),
     concurrency: int = typer.Option(6, help="Requests in flight at once (at most 16)."),
-    cache_dir: Optional[Path] = typer.Option(None, help="Clip cache folder (default: the user cache folder)."),
+    cache_dir: Optional[Path] = typer.Option(
+        None, help="Clip cache folder (default: the user cache folder)."
+    ),
     no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write cached clips."),
     cover: Optional[Path] = typer.Option(None, help="Cover image (JPEG or PNG) to embed."),
     lexicon: Optional[Path] = typer.Option(None, help="Pronunciation lexicon TOML to add."),
-    max_chars: int = typer.Option(2_000_000, help="Refuse articles longer than this many characters."),
+    max_chars: int = typer.Option(
+        2_000_000, help="Refuse articles longer than this many characters."
+    ),
     retries: int = typer.Option(5, min=1, help="Attempts per chunk before the build fails."),
-    timeout: float = typer.Option(60.0, min=1, help="Seconds a request may take, plus 0.25 s per character."),
+    timeout: float = typer.Option(
+        60.0, min=1, help="Seconds a request may take, plus 0.25 s per character."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of the path."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:

@@ -10,17 +10,67 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-_HTML_START = re.compile(r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S)
+_HTML_START = re.compile(
+    r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S
+)
 
 
 def looks_like_html(text: str) -> bool:
     return bool(_HTML_START.match(text[:4096]))
 
 
-_SKIP = {"script", "style", "nav", "header", "footer", "aside", "noscript", "template", "form", "svg", "iframe", "button", "select"}
-_BLOCK = {"p", "div", "li", "br", "tr", "section", "article", "main", "blockquote", "pre", "ul", "ol", "table", "dd", "dt", "figure", "figcaption", "hr"}
+_SKIP = {
+    "script",
+    "style",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "noscript",
+    "template",
+    "form",
+    "svg",
+    "iframe",
+    "button",
+    "select",
+}
+_BLOCK = {
+    "p",
+    "div",
+    "li",
+    "br",
+    "tr",
+    "section",
+    "article",
+    "main",
+    "blockquote",
+    "pre",
+    "ul",
+    "ol",
+    "table",
+    "dd",
+    "dt",
+    "figure",
+    "figcaption",
+    "hr",
+}
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-_VOID = {"br", "hr", "img", "meta", "link", "input", "wbr", "source", "area", "base", "col", "embed", "param", "track"}
+_VOID = {
+    "br",
+    "hr",
+    "img",
+    "meta",
+    "link",
+    "input",
+    "wbr",
+    "source",
+    "area",
+    "base",
+    "col",
+    "embed",
+    "param",
+    "track",
+}
 
 
 class _Extractor(HTMLParser):

@@ -62,7 +62,9 @@ def episode_stem(title: str, date: dt.date) -> str:
 def srt(cues: tuple[Cue, ...]) -> str:
     def stamp(seconds: float) -> str:
         ms = round(seconds * 1000)
-        return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+        return (
+            f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
+        )
 
     blocks = [
         f"{n}\n{stamp(cue.start)} --> {stamp(cue.end)}\n{cue.text.strip()}\n"

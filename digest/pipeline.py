@@ -82,7 +82,9 @@ class BuildResult:
 
 def prepare_script(source: str | Path, options: BuildOptions) -> Prepared:
     """Everything up to synthesis: read, section, normalize, chunk."""
-    preset = resolve_voice(options.voice, rate=options.rate, pitch=options.pitch, volume=options.volume)
+    preset = resolve_voice(
+        options.voice, rate=options.rate, pitch=options.pitch, volume=options.volume
+    )
     article = parse_article(read_text(source, max_chars=options.max_chars), title=options.title)
     lexicon = load_lexicon(options.lexicon)
     script = build_script(article, preset.settings.locale, lexicon, max_chars=options.chunk_chars)
@@ -99,17 +101,25 @@ def choose_engine(
         raise DigestError(f"unknown engine {mode!r}: choose {', '.join(ENGINE_CHOICES)}")
     if preset.engine == "offline":
         if mode == "edge":
-            raise DigestError(f"voice {preset.name!r} is an offline voice; it cannot use --engine edge")
+            raise DigestError(
+                f"voice {preset.name!r} is an offline voice; it cannot use --engine edge"
+            )
         mode = "offline"
     if mode == "auto":
         if edge_reachable(options.probe_timeout):
             mode = "edge"
         else:
-            warn("the edge-tts service is unreachable; using the offline voice (espeak-ng) for this episode")
+            warn(
+                "the edge-tts service is unreachable; using the offline voice (espeak-ng) for this episode"
+            )
             mode = "offline"
     if mode == "edge":
         return get_engine("edge", idle_timeout=options.idle_timeout), preset.settings
-    offline_voice = preset.settings if preset.engine == "offline" else replace(preset.settings, voice=OFFLINE_VOICE)
+    offline_voice = (
+        preset.settings
+        if preset.engine == "offline"
+        else replace(preset.settings, voice=OFFLINE_VOICE)
+    )
     return get_engine("offline"), offline_voice
 
 
@@ -146,7 +156,9 @@ def build_episode(
     cache = ClipCache((options.cache_dir or default_cache_dir()) if options.use_cache else None)
     concurrency = options.concurrency
     if concurrency > MAX_CONCURRENCY:
-        warn(f"--concurrency {concurrency} is capped at {MAX_CONCURRENCY}: the service throttles busier clients")
+        warn(
+            f"--concurrency {concurrency} is capped at {MAX_CONCURRENCY}: the service throttles busier clients"
+        )
         concurrency = MAX_CONCURRENCY
     if concurrency < 1:
         raise DigestError("--concurrency must be at least 1")

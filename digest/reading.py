@@ -143,7 +143,9 @@ def decode_bytes(data: bytes, name: str = "input") -> str:
             try:
                 text = data.decode(encoding)
             except UnicodeDecodeError:
-                raise DigestError(f"{name} starts with a {encoding.upper()} byte-order mark but is not valid {encoding.upper()}") from None
+                raise DigestError(
+                    f"{name} starts with a {encoding.upper()} byte-order mark but is not valid {encoding.upper()}"
+                ) from None
             if encoding == "utf-32" and not _looks_like_text(text):
                 continue  # FF FE 00 00 may be UTF-16 LE starting with a NUL; fall through
             return _checked(text, name)
@@ -275,7 +277,9 @@ def _bomless_utf16(data: bytes) -> str | None:
         text = data.decode(encoding)
     except UnicodeDecodeError:
         return None
-    if any(unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs") and ch not in "\n\r\t" for ch in text):
+    if any(
+        unicodedata.category(ch) in ("Cc", "Cn", "Co", "Cs") and ch not in "\n\r\t" for ch in text
+    ):
         return None
     return text if _plausible_fallback(text) else None
 

@@ -99,7 +99,9 @@ def check_complete(speech_audio: bytes, boundaries: tuple[Boundary, ...]) -> Fra
 
 def describe_chunk(script: Script, chapter: int, text: str) -> str:
     words = text[:20] + ("…" if len(text) > 20 else "")
-    return f"section {chapter + 1} ({script.chapters[chapter].title[:30]}), chunk starting “{words}”"
+    return (
+        f"section {chapter + 1} ({script.chapters[chapter].title[:30]}), chunk starting “{words}”"
+    )
 
 
 async def synthesize_script(
@@ -168,7 +170,9 @@ async def synthesize_script(
             outage = failures_in_a_row >= give_up_after
             if not error.retryable or attempt == retry.attempts or outage:
                 tries = f" after {attempt} attempts" if attempt > 1 else ""
-                why = f" ({failures_in_a_row} requests in a row failed: giving up)" if outage else ""
+                why = (
+                    f" ({failures_in_a_row} requests in a row failed: giving up)" if outage else ""
+                )
                 raise SynthesisFailed(
                     f"{describe_chunk(script, chapter, text)} failed{tries}: {error}{why}"
                 )
@@ -191,4 +195,3 @@ async def synthesize_script(
     for clip in clips:
         grouped[clip.chapter].append(clip)
     return grouped
-

@@ -60,7 +60,11 @@ def test_ev_market_list_stays_in_section_two():
         ("numbered", "四", "后市展望"),
     ]
     two = a.sections[2]
-    assert two.paragraphs[1:] == ("1. 欧洲，占出口总量的约38%；", "2. 东南亚，占比约21%；", "3. 中东和拉美，合计占比约19%。")
+    assert two.paragraphs[1:] == (
+        "1. 欧洲，占出口总量的约38%；",
+        "2. 东南亚，占比约21%；",
+        "3. 中东和拉美，合计占比约19%。",
+    )
     assert a.sections[0].paragraphs[0].startswith("中国汽车工业协会")
 
 
@@ -93,7 +97,12 @@ def test_chip_report_markdown():
 
 
 def test_samples_with_crlf_line_endings_are_identical():
-    for name in ("meta-talent-war.txt", "ev-market-simplified.txt", "typhoon-traditional.txt", "chip-report-markdown.md"):
+    for name in (
+        "meta-talent-war.txt",
+        "ev-market-simplified.txt",
+        "typhoon-traditional.txt",
+        "chip-report-markdown.md",
+    ):
         text = (DATA / name).read_text(encoding="utf-8")
         assert parse_article(text.replace("\n", "\r\n")) == parse_article(text)
         assert parse_article(text.replace("\n", "\r")) == parse_article(text)
@@ -131,7 +140,9 @@ def test_heading_styles(lines, numbers, titles):
     if numbers is None:
         assert shape(a) == [("lead", None, "文章标题")]
         return
-    assert shape(a) == [("lead", None, "文章标题")] + [("numbered", n, t) for n, t in zip(numbers, titles)]
+    assert shape(a) == [("lead", None, "文章标题")] + [
+        ("numbered", n, t) for n, t in zip(numbers, titles)
+    ]
     assert all(s.paragraphs == (BODY,) for s in a.sections[1:])
 
 
@@ -147,7 +158,12 @@ def test_ten_plus_chinese_numbers():
 def test_single_newline_article():
     text = "标题\n导语内容。\n一、第一部分\n正文一。\n二、第二部分\n正文二。\n结语\n最后的话。"
     a = parse_article(text)
-    assert shape(a) == [("lead", None, "标题"), ("numbered", "一", "第一部分"), ("numbered", "二", "第二部分"), ("closing", None, "结语")]
+    assert shape(a) == [
+        ("lead", None, "标题"),
+        ("numbered", "一", "第一部分"),
+        ("numbered", "二", "第二部分"),
+        ("closing", None, "结语"),
+    ]
     assert a.sections[-1].paragraphs == ("最后的话。",)
 
 
@@ -168,7 +184,9 @@ def test_closing_lines(line, title):
 
 
 def test_closing_sentence_is_not_a_heading():
-    a = parse_article(f"标题\n\n一、开始\n\n{BODY}\n\n二、继续\n\n总结一下，这件事很重要。\n\n结论是市场会继续增长。")
+    a = parse_article(
+        f"标题\n\n一、开始\n\n{BODY}\n\n二、继续\n\n总结一下，这件事很重要。\n\n结论是市场会继续增长。"
+    )
     assert [s.kind for s in a.sections] == ["numbered", "numbered"]
     assert a.sections[-1].paragraphs == ("总结一下，这件事很重要。", "结论是市场会继续增长。")
 
@@ -177,7 +195,9 @@ def test_closing_sentence_is_not_a_heading():
 
 
 def test_year_title_is_not_a_numbered_heading():
-    a = parse_article("2026年全球新能源汽车市场报告\n\n导语。\n\n一、概况\n\n正文。\n\n二、趋势\n\n正文。")
+    a = parse_article(
+        "2026年全球新能源汽车市场报告\n\n导语。\n\n一、概况\n\n正文。\n\n二、趋势\n\n正文。"
+    )
     assert a.title == "2026年全球新能源汽车市场报告"
     assert shape(a)[0] == ("lead", None, "2026年全球新能源汽车市场报告")
     assert [s.number for s in a.sections] == [None, "一", "二"]
@@ -193,7 +213,14 @@ def test_numbered_list_after_colon_is_body():
     text = "标题\n\n导语。\n\n主要市场包括：\n1. 欧洲\n2. 东南亚\n3. 中东\n\n后续说明。"
     a = parse_article(text)
     assert shape(a) == [("lead", None, "标题")]
-    assert a.sections[0].paragraphs == ("导语。", "主要市场包括：", "1. 欧洲", "2. 东南亚", "3. 中东", "后续说明。")
+    assert a.sections[0].paragraphs == (
+        "导语。",
+        "主要市场包括：",
+        "1. 欧洲",
+        "2. 东南亚",
+        "3. 中东",
+        "后续说明。",
+    )
 
 
 def test_run_of_short_numbered_lines_is_a_list():
@@ -236,7 +263,9 @@ def test_decimal_and_date_lines_are_not_headings():
 
 def test_no_headings_is_one_chapter():
     a = parse_article("一篇文章\n\n第一段。\n第二段。\n\n第三段。")
-    assert a == Article("一篇文章", (Section("一篇文章", ("第一段。", "第二段。", "第三段。"), None, "lead"),))
+    assert a == Article(
+        "一篇文章", (Section("一篇文章", ("第一段。", "第二段。", "第三段。"), None, "lead"),)
+    )
 
 
 def test_title_only():
@@ -266,7 +295,11 @@ def test_first_line_is_a_heading():
 
 def test_empty_section_keeps_its_heading_but_no_empty_lead():
     a = parse_article("标题\n\n第一章 起\n\n正文。\n\n第二章 承\n\n结语")
-    assert shape(a) == [("numbered", "第一章", "起"), ("numbered", "第二章", "承"), ("closing", None, "结语")]
+    assert shape(a) == [
+        ("numbered", "第一章", "起"),
+        ("numbered", "第二章", "承"),
+        ("closing", None, "结语"),
+    ]
     assert a.sections[1].paragraphs == () and a.sections[2].paragraphs == ()
     assert all(s.kind != "lead" for s in a.sections)
 
@@ -284,7 +317,11 @@ def test_question_headings():
 def test_stray_list_in_lead_does_not_steal_the_chapters():
     text = "标题\n\n导语。\n\n1. 第一点\n\n一、概况\n\n正文。\n\n二、趋势\n\n正文。"
     a = parse_article(text)
-    assert shape(a) == [("lead", None, "标题"), ("numbered", "一", "概况"), ("numbered", "二", "趋势")]
+    assert shape(a) == [
+        ("lead", None, "标题"),
+        ("numbered", "一", "概况"),
+        ("numbered", "二", "趋势"),
+    ]
     assert a.sections[0].paragraphs == ("导语。", "1. 第一点")
 
 
@@ -292,7 +329,9 @@ def test_stray_list_in_lead_does_not_steal_the_chapters():
 
 
 def test_explicit_title_replaces_a_title_line():
-    a = parse_article((DATA / "meta-talent-war.txt").read_text(encoding="utf-8"), title="Meta 人才战")
+    a = parse_article(
+        (DATA / "meta-talent-war.txt").read_text(encoding="utf-8"), title="Meta 人才战"
+    )
     assert a.title == "Meta 人才战"
     assert a.sections[0].title == "Meta 人才战"
     assert a.sections[0].paragraphs[0].startswith("Meta 一擲千金")
@@ -303,7 +342,10 @@ def test_explicit_title_keeps_a_paragraph_first_line():
     text = "今天我们来聊一聊新能源汽车市场的变化，这个话题最近非常热门。\n\n第二段内容。"
     a = parse_article(text, title="聊汽车")
     assert a.title == "聊汽车"
-    assert a.sections[0].paragraphs == ("今天我们来聊一聊新能源汽车市场的变化，这个话题最近非常热门。", "第二段内容。")
+    assert a.sections[0].paragraphs == (
+        "今天我们来聊一聊新能源汽车市场的变化，这个话题最近非常热门。",
+        "第二段内容。",
+    )
 
 
 def test_explicit_title_with_markdown_and_typhoon():
@@ -323,7 +365,11 @@ def test_blank_explicit_title_is_ignored():
 def test_markdown_h3_stays_inside_h2_chapters():
     text = "# 标题\n\n导语。\n\n## 背景\n\n正文。\n\n### 细节\n\n细节正文。\n\n## 展望\n\n正文。"
     a = parse_article(text)
-    assert shape(a) == [("lead", None, "标题"), ("heading", None, "背景"), ("heading", None, "展望")]
+    assert shape(a) == [
+        ("lead", None, "标题"),
+        ("heading", None, "背景"),
+        ("heading", None, "展望"),
+    ]
     assert a.sections[1].paragraphs == ("正文。", "细节", "细节正文。")
 
 
@@ -396,20 +442,31 @@ def test_html_page_text_from_reading_is_sectioned():
     )
     a = parse_article(html_to_text(html))
     assert a.title == "文章标题"
-    assert shape(a) == [("lead", None, "文章标题"), ("numbered", "一", "背景"), ("numbered", "二", "展望")]
+    assert shape(a) == [
+        ("lead", None, "文章标题"),
+        ("numbered", "一", "背景"),
+        ("numbered", "二", "展望"),
+    ]
     assert a.sections[2].paragraphs == ("展望正文", "第二行。")
 
 
 # --------------------------------------------------------------------------- properties
 
 _line = st.text(
-    alphabet=st.sampled_from(list("的一是了人有我中来上大为和国到说时要就出会也你对生能子那得于着下自之年过发后作里用") + list("，。、：；1234567890.（）() \t#*-")),
+    alphabet=st.sampled_from(
+        list("的一是了人有我中来上大为和国到说时要就出会也你对生能子那得于着下自之年过发后作里用")
+        + list("，。、：；1234567890.（）() \t#*-")
+    ),
     max_size=40,
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(_line, max_size=25), st.sampled_from(["\n", "\n\n", "\r\n"]), st.one_of(st.none(), st.just("T")))
+@given(
+    st.lists(_line, max_size=25),
+    st.sampled_from(["\n", "\n\n", "\r\n"]),
+    st.one_of(st.none(), st.just("T")),
+)
 def test_invariants(lines, sep, title):
     a = parse_article(sep.join(lines), title=title)
     assert isinstance(a.title, str)

@@ -154,7 +154,10 @@ def test_unwritable_output_folder(fake_edge, tmp_path):
     out.mkdir()
     if os.geteuid() == 0:
         # root ignores permission bits; the immutable attribute stops even root
-        if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", str(out)]).returncode != 0:
+        if (
+            shutil.which("chattr") is None
+            or subprocess.run(["chattr", "+i", str(out)]).returncode != 0
+        ):
             pytest.skip("running as root without chattr +i: no way to make a folder unwritable")
         undo = ["chattr", "-i", str(out)]
     else:
@@ -183,14 +186,23 @@ def test_a_directory_where_the_episode_goes_fails_cleanly_after_synthesis(fake_e
     """Write errors at the very end (disk full, a name taken by a folder) are one line
     too, and leave no half episode (sidecar files without the MP3)."""
     out = tmp_path / "out"
-    (out / "2025-01-02-tai-feng-hai-yan-bi-jin-qi-xiang-shu-fa-bu-hai-shang-lu.mp3").mkdir(parents=True)
+    (out / "2025-01-02-tai-feng-hai-yan-bi-jin-qi-xiang-shu-fa-bu-hai-shang-lu.mp3").mkdir(
+        parents=True
+    )
     result = digest(str(GOOD), root=tmp_path)
     assert result.exit_code == 2, result.output
     lines = result.stderr.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("digest: error: could not write ") and ".mp3" in lines[0]
-    assert sorted(p.name for p in out.iterdir()) == [
-        "2025-01-02-tai-feng-hai-yan-bi-jin-qi-xiang-shu-fa-bu-hai-shang-lu.mp3"  # only the obstacle
-    ]
+    assert (
+        len(lines) == 1
+        and lines[0].startswith("digest: error: could not write ")
+        and ".mp3" in lines[0]
+    )
+    assert (
+        sorted(p.name for p in out.iterdir())
+        == [
+            "2025-01-02-tai-feng-hai-yan-bi-jin-qi-xiang-shu-fa-bu-hai-shang-lu.mp3"  # only the obstacle
+        ]
+    )
 
 
 # --------------------------------------------------------------------------- hostile titles
@@ -245,8 +257,19 @@ def test_real_process_prints_one_line_and_no_traceback(tmp_path, kind):
     else:
         (tmp_path / "cache").write_text("x")
     process = subprocess.run(
-        [sys.executable, "-m", "digest", "build", *args, "--engine", "edge", "-o", str(out),
-         "--cache-dir", str(tmp_path / "cache")],
+        [
+            sys.executable,
+            "-m",
+            "digest",
+            "build",
+            *args,
+            "--engine",
+            "edge",
+            "-o",
+            str(out),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -261,6 +284,8 @@ def test_real_process_prints_one_line_and_no_traceback(tmp_path, kind):
 @pytest.mark.parametrize("value", ["2026-13-40", "tomorrow", "29/11/2026"])
 def test_bad_date_is_one_line(fake_edge, tmp_path, value):
     out = tmp_path / "out"
-    result = CliRunner().invoke(app, ["build", str(GOOD), "--engine", "edge", "--date", value, "-o", str(out)])
+    result = CliRunner().invoke(
+        app, ["build", str(GOOD), "--engine", "edge", "--date", value, "-o", str(out)]
+    )
     assert_refused(result, out, f"--date '{value}'", "YYYY-MM-DD")
     assert fake_edge.count() == 0

@@ -147,7 +147,9 @@ def test_side_files_name_and_summary(seed_build):
     assert len(cues) > 50
     ends = [int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for *_, h, m, s, ms in cues]
     assert max(ends) <= result.episode.duration
-    first_start = int(cues[0][0]) * 3600 + int(cues[0][1]) * 60 + int(cues[0][2]) + int(cues[0][3]) / 1000
+    first_start = (
+        int(cues[0][0]) * 3600 + int(cues[0][1]) * 60 + int(cues[0][2]) + int(cues[0][3]) / 1000
+    )
     assert first_start >= 0.5  # the lead-in silence comes before the first word
     assert "开天价" in srt  # the subtitles are what was spoken (Simplified for a zh-CN voice)
 
@@ -168,10 +170,14 @@ def test_same_input_and_date_give_the_same_bytes_and_warm_cache_makes_no_request
 
 def test_a_changed_section_only_resynthesizes_its_chunks(fake_edge, tmp_path):
     article = tmp_path / "a.txt"
-    article.write_text("标题\n\n一、第一节\n\n第一节的内容。\n\n二、第二节\n\n第二节的内容。\n", encoding="utf-8")
+    article.write_text(
+        "标题\n\n一、第一节\n\n第一节的内容。\n\n二、第二节\n\n第二节的内容。\n", encoding="utf-8"
+    )
     build_episode(article, options(tmp_path))
     before = len(fake_edge.requests)
-    article.write_text("标题\n\n一、第一节\n\n第一节的内容。\n\n二、第二节\n\n第二节改过了。\n", encoding="utf-8")
+    article.write_text(
+        "标题\n\n一、第一节\n\n第一节的内容。\n\n二、第二节\n\n第二节改过了。\n", encoding="utf-8"
+    )
     build_episode(article, options(tmp_path))
     assert [r.text for r in fake_edge.requests[before:]] == ["第二节。第二节改过了。"]
 
@@ -191,13 +197,29 @@ def test_cli_build_json_summary(fake_edge, tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(
         app,
-        ["build", str(DATA / "chip-report-markdown.md"), "-o", str(out), "--engine", "edge",
-         "--cache-dir", str(tmp_path / "c"), "--date", "2026-01-02", "--json"],
+        [
+            "build",
+            str(DATA / "chip-report-markdown.md"),
+            "-o",
+            str(out),
+            "--engine",
+            "edge",
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--date",
+            "2026-01-02",
+            "--json",
+        ],
     )
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
     assert summary["engine"] == "edge" and summary["voice"] == "zh-CN-XiaoxiaoNeural"
-    assert [c["title"] for c in summary["chapters"]][1:] == ["制程进展", "设备与材料", "需求结构", "结论"]
+    assert [c["title"] for c in summary["chapters"]][1:] == [
+        "制程进展",
+        "设备与材料",
+        "需求结构",
+        "结论",
+    ]
     assert summary["chapters"][0]["start"] == 0
     assert summary["chapters"][-1]["end"] == pytest.approx(summary["duration"], abs=0.001)
     assert Path(summary["output"]).name.startswith("2026-01-02-")
@@ -208,11 +230,24 @@ def test_cli_build_with_cli_failure_exit_code_1(fake_edge, tmp_path):
     fake_edge.fail_next("no_audio", times=None)
     result = CliRunner().invoke(
         app,
-        ["build", str(DATA / "typhoon-traditional.txt"), "-o", str(tmp_path / "o"),
-         "--engine", "edge", "--no-cache", "--quiet", "--retries", "2"],
+        [
+            "build",
+            str(DATA / "typhoon-traditional.txt"),
+            "-o",
+            str(tmp_path / "o"),
+            "--engine",
+            "edge",
+            "--no-cache",
+            "--quiet",
+            "--retries",
+            "2",
+        ],
     )
     assert result.exit_code == 1
-    assert re.match(r"digest: error: section \d \(.+\), chunk starting “.+” failed after 2 attempts", result.stderr)
+    assert re.match(
+        r"digest: error: section \d \(.+\), chunk starting “.+” failed after 2 attempts",
+        result.stderr,
+    )
     assert result.stderr.count("\n") == 1
     assert list((tmp_path / "o").iterdir()) == []
 
@@ -229,7 +264,12 @@ def test_cli_script_and_voices():
     result = runner.invoke(app, ["script", str(DATA / "ev-market-simplified.txt"), "--json"])
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert [c["title"] for c in document["chapters"]][1:] == ["整体市场", "出口表现", "价格走势", "后市展望"]
+    assert [c["title"] for c in document["chapters"]][1:] == [
+        "整体市场",
+        "出口表现",
+        "价格走势",
+        "后市展望",
+    ]
     assert document["locale"] == "zh-CN"
     voices = runner.invoke(app, ["voices", "--locale", "zh-TW"])
     assert "zh-TW-HsiaoChenNeural" in voices.stdout and "zh-CN-YunxiNeural" not in voices.stdout
@@ -239,10 +279,17 @@ def tiny_png() -> bytes:
     """A valid 1x1 grey PNG."""
 
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+        return (
+            len(body).to_bytes(4, "big") + kind + body + zlib.crc32(kind + body).to_bytes(4, "big")
+        )
 
     header = (1).to_bytes(4, "big") * 2 + bytes([8, 0, 0, 0, 0])
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0\x80")) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\0\x80"))
+        + chunk(b"IEND", b"")
+    )
 
 
 def test_cover_is_embedded_and_progress_counts_every_chunk(fake_edge, tmp_path):
@@ -266,7 +313,8 @@ def test_a_cover_that_is_not_an_image_is_refused_before_synthesis(fake_edge, tmp
     cover = tmp_path / "cover.jpg"
     cover.write_text("not an image")
     result = CliRunner().invoke(
-        app, ["build", str(SEED), "--engine", "edge", "--cover", str(cover), "-o", str(tmp_path / "o")]
+        app,
+        ["build", str(SEED), "--engine", "edge", "--cover", str(cover), "-o", str(tmp_path / "o")],
     )
     assert result.exit_code == 2
     assert result.stderr == f"digest: error: cover {cover}: not a JPEG or PNG image\n"
@@ -277,8 +325,19 @@ def test_stdin_article(fake_edge, tmp_path):
     text = (DATA / "ev-market-simplified.txt").read_text(encoding="utf-8")
     result = CliRunner().invoke(
         app,
-        ["build", "-", "--engine", "edge", "-o", str(tmp_path / "o"), "--cache-dir", str(tmp_path / "c"),
-         "--date", "2026-11-29", "--json"],
+        [
+            "build",
+            "-",
+            "--engine",
+            "edge",
+            "-o",
+            str(tmp_path / "o"),
+            "--cache-dir",
+            str(tmp_path / "c"),
+            "--date",
+            "2026-11-29",
+            "--json",
+        ],
         input=text,
     )
     assert result.exit_code == 0, result.output

@@ -51,7 +51,12 @@ def test_auto_falls_back_to_offline_within_seconds_and_says_so(closed_port, tmp_
     started = time.monotonic()
     result = build_episode(
         ARTICLE,
-        BuildOptions(engine="auto", output_dir=tmp_path / "out", cache_dir=tmp_path / "c", date=dt.date(2026, 1, 1)),
+        BuildOptions(
+            engine="auto",
+            output_dir=tmp_path / "out",
+            cache_dir=tmp_path / "c",
+            date=dt.date(2026, 1, 1),
+        ),
         warn=warnings.append,
     )
     assert time.monotonic() - started < 10
@@ -74,7 +79,18 @@ def test_edge_never_falls_back_and_fails_cleanly(closed_port, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(
         app,
-        ["build", str(ARTICLE), "--engine", "edge", "-o", str(out), "--no-cache", "--quiet", "--retries", "2"],
+        [
+            "build",
+            str(ARTICLE),
+            "--engine",
+            "edge",
+            "-o",
+            str(out),
+            "--no-cache",
+            "--quiet",
+            "--retries",
+            "2",
+        ],
     )
     assert result.exit_code == 1
     assert result.stderr.startswith("digest: error: ") and result.stderr.count("\n") == 1
@@ -87,8 +103,12 @@ def test_offline_episode_end_to_end_without_any_network(no_network, tmp_path):
     article = DATA / "ev-market-simplified.txt"
     result = build_episode(
         article,
-        BuildOptions(engine="offline", output_dir=tmp_path / "out", cache_dir=tmp_path / "c",
-                     retry=RetryPolicy(attempts=1)),
+        BuildOptions(
+            engine="offline",
+            output_dir=tmp_path / "out",
+            cache_dir=tmp_path / "c",
+            retry=RetryPolicy(attempts=1),
+        ),
     )
     assert no_network == []
     mp3 = result.files.mp3
@@ -114,14 +134,20 @@ def build_script_for(article):
 
 def test_offline_and_edge_clips_never_share_cache_entries(fake_edge, tmp_path):
     cache = tmp_path / "c"
-    offline = build_episode(ARTICLE, BuildOptions(engine="offline", output_dir=tmp_path / "a", cache_dir=cache))
-    edge = build_episode(ARTICLE, BuildOptions(engine="edge", output_dir=tmp_path / "b", cache_dir=cache))
+    offline = build_episode(
+        ARTICLE, BuildOptions(engine="offline", output_dir=tmp_path / "a", cache_dir=cache)
+    )
+    edge = build_episode(
+        ARTICLE, BuildOptions(engine="edge", output_dir=tmp_path / "b", cache_dir=cache)
+    )
     assert offline.stats.requests > 0 and edge.stats.cached == 0
     assert edge.stats.requests == len(fake_edge.requests) == offline.stats.requests
 
 
 def test_an_offline_preset_refuses_engine_edge(tmp_path):
-    result = CliRunner().invoke(app, ["build", str(ARTICLE), "--voice", "offline", "--engine", "edge", "-o", str(tmp_path)])
+    result = CliRunner().invoke(
+        app, ["build", str(ARTICLE), "--voice", "offline", "--engine", "edge", "-o", str(tmp_path)]
+    )
     assert result.exit_code == 2
     assert "offline voice" in result.stderr
 
@@ -130,7 +156,16 @@ def test_the_probe_goes_through_the_proxy_the_environment_names(monkeypatch):
     from digest.engines import probe_address
 
     monkeypatch.setattr(edge_tts.communicate, "WSS_URL", "wss://speech.example.com/edge/v1?X=1")
-    for name in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy", "WSS_PROXY", "wss_proxy"):
+    for name in (
+        "HTTPS_PROXY",
+        "https_proxy",
+        "ALL_PROXY",
+        "all_proxy",
+        "NO_PROXY",
+        "no_proxy",
+        "WSS_PROXY",
+        "wss_proxy",
+    ):
         monkeypatch.delenv(name, raising=False)
     assert probe_address() == ("speech.example.com", 443)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")

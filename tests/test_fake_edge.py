@@ -143,7 +143,9 @@ def test_request_log(fake_edge):
     assert (r1.rate, r1.pitch, r1.volume) == ("+10%", "-5Hz", "+20%")
     assert r1.ssml_bytes > len(TEXT.encode("utf-8")) + 200
     assert r1.ssml_bytes == len(
-        edge_tts.communicate.ssml_headers_plus_data(r1.request_id, edge_tts.communicate.date_to_string(), r1.ssml).encode()
+        edge_tts.communicate.ssml_headers_plus_data(
+            r1.request_id, edge_tts.communicate.date_to_string(), r1.ssml
+        ).encode()
     )
     assert r1.boundary == "SentenceBoundary" and r1.outcome == "ok" and r1.fault is None
     assert len(r1.connection_id) == 32
@@ -170,13 +172,30 @@ def test_list_voices(fake_edge):
     voices = asyncio.run(edge_tts.list_voices())
     zh = [v["ShortName"] for v in voices if v["Locale"].startswith("zh-")]
     assert len(zh) == 14
-    assert {"zh-CN-XiaoxiaoNeural", "zh-CN-YunxiNeural", "zh-HK-HiuGaaiNeural", "zh-TW-HsiaoChenNeural"} <= set(zh)
+    assert {
+        "zh-CN-XiaoxiaoNeural",
+        "zh-CN-YunxiNeural",
+        "zh-HK-HiuGaaiNeural",
+        "zh-TW-HsiaoChenNeural",
+    } <= set(zh)
     assert any(v["Locale"] == "en-US" for v in voices)
     v = voices[0]
-    assert set(v) >= {"Name", "ShortName", "Gender", "Locale", "SuggestedCodec", "FriendlyName", "Status", "VoiceTag"}
+    assert set(v) >= {
+        "Name",
+        "ShortName",
+        "Gender",
+        "Locale",
+        "SuggestedCodec",
+        "FriendlyName",
+        "Status",
+        "VoiceTag",
+    }
     mgr = asyncio.run(edge_tts.VoicesManager.create())
     assert {x["ShortName"] for x in mgr.find(Gender="Male", Locale="zh-CN")} == {
-        "zh-CN-YunjianNeural", "zh-CN-YunxiNeural", "zh-CN-YunxiaNeural", "zh-CN-YunyangNeural",
+        "zh-CN-YunjianNeural",
+        "zh-CN-YunxiNeural",
+        "zh-CN-YunxiaNeural",
+        "zh-CN-YunyangNeural",
     }
     assert len(fake_edge.voice_list_requests) == 2
 
@@ -337,7 +356,11 @@ def _retry_run(server, texts, attempts=6):
         for _ in range(attempts):
             try:
                 audio, events, _ = run(text, timeout=2.0)
-            except (edge_tts.exceptions.EdgeTTSException, aiohttp.ClientError, asyncio.TimeoutError):
+            except (
+                edge_tts.exceptions.EdgeTTSException,
+                aiohttp.ClientError,
+                asyncio.TimeoutError,
+            ):
                 continue
             if audio_ticks(audio) >= end_of(events) - FRAME_TICKS:
                 assert audio == fake_audio(text)  # faults never change successful audio
@@ -377,7 +400,9 @@ def test_max_concurrent_answers_429(monkeypatch):
         patch_edge_tts_with_monkeypatch(monkeypatch, server)
 
         async def go():
-            return await asyncio.gather(*(synth(f"并发{i}。") for i in range(4)), return_exceptions=True)
+            return await asyncio.gather(
+                *(synth(f"并发{i}。") for i in range(4)), return_exceptions=True
+            )
 
         results = asyncio.run(asyncio.wait_for(go(), 10))
     errors = [r for r in results if isinstance(r, Exception)]
@@ -403,7 +428,7 @@ def test_standalone_cli():
     )
     try:
         lines = [proc.stdout.readline() for _ in range(3)]
-        wss = next(l for l in lines if l.startswith("WSS_URL")).split("=", 1)[1].strip()
+        wss = next(line for line in lines if line.startswith("WSS_URL")).split("=", 1)[1].strip()
         assert wss.startswith("ws://127.0.0.1:") and "?TrustedClientToken=" in wss
     finally:
         proc.send_signal(signal.SIGINT)
@@ -420,4 +445,8 @@ def test_point_edge_tts_at_restores_everything():
             assert edge_tts.communicate.WSS_URL == server.wss_url
             assert edge_tts.voices.VOICE_LIST == server.voices_url
             assert run("补丁。")[0] == fake_audio("补丁。")
-    assert (edge_tts.communicate.WSS_URL, edge_tts.voices.VOICE_LIST, os.environ.get("NO_PROXY")) == before
+    assert (
+        edge_tts.communicate.WSS_URL,
+        edge_tts.voices.VOICE_LIST,
+        os.environ.get("NO_PROXY"),
+    ) == before

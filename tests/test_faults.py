@@ -122,7 +122,9 @@ def build(reference: Reference, root: Path, **overrides) -> tuple[BuildResult, f
     return result, time.monotonic() - started, warnings
 
 
-def assert_same_episode(result: BuildResult, reference: Reference, server: FakeEdgeServer, root: Path) -> None:
+def assert_same_episode(
+    result: BuildResult, reference: Reference, server: FakeEdgeServer, root: Path
+) -> None:
     """Complete and correct: same bytes as the fault-free run, one good answer per chunk, no debris."""
     assert result.files.mp3.name == reference.name
     assert result.files.mp3.read_bytes() == reference.mp3
@@ -184,7 +186,9 @@ def test_503_is_retried(fake_edge, reference, tmp_path):
     assert_same_episode(result, reference, fake_edge, tmp_path)
 
 
-def test_permanent_outage_fails_loudly_after_the_configured_attempts(fake_edge, reference, tmp_path):
+def test_permanent_outage_fails_loudly_after_the_configured_attempts(
+    fake_edge, reference, tmp_path
+):
     """Not every fault clears up: then the run fails with a clear error, no file is written."""
     fake_edge.fail_next("503", times=None)
     with pytest.raises(SynthesisFailed) as failure:
@@ -230,7 +234,11 @@ def test_connection_refused_is_retried(fake_edge, reference, tmp_path, monkeypat
     closed = socket.socket()
     closed.bind(("127.0.0.1", 0))  # bound, never listening: connections to it are refused
     port = closed.getsockname()[1]
-    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", fake_edge.wss_url.replace(str(fake_edge.port), str(port), 1))
+    monkeypatch.setattr(
+        edge_tts.communicate,
+        "WSS_URL",
+        fake_edge.wss_url.replace(str(fake_edge.port), str(port), 1),
+    )
     _refusals.update(port=port, seen=0, refuse=2, then=fake_edge.wss_url)
     try:
         result, _, _ = build(reference, tmp_path)
@@ -261,7 +269,11 @@ def test_no_audio_received_is_retried(fake_edge, reference, tmp_path):
     target, when = middle(reference)
     fake_edge.fail_next("no_audio", times=2, when=when)
     result, _, _ = build(reference, tmp_path)
-    assert [r.outcome for r in fake_edge.requests if r.text == target] == ["no_audio", "no_audio", "ok"]
+    assert [r.outcome for r in fake_edge.requests if r.text == target] == [
+        "no_audio",
+        "no_audio",
+        "ok",
+    ]
     assert result.stats.retries == 2
     assert len(fake_edge.voice_list_requests) == 1  # the voice was checked once, and is offered
     assert_same_episode(result, reference, fake_edge, tmp_path)
@@ -338,7 +350,13 @@ def service_without_voice(monkeypatch):
 def test_unknown_voice_fails_fast_without_a_retry_storm(service_without_voice, reference, tmp_path):
     server = service_without_voice
     with pytest.raises(SynthesisFailed) as failure:
-        build(reference, tmp_path, voice=NOT_SERVED, concurrency=3, retry=RetryPolicy(attempts=5, base_delay=0.05))
+        build(
+            reference,
+            tmp_path,
+            voice=NOT_SERVED,
+            concurrency=3,
+            retry=RetryPolicy(attempts=5, base_delay=0.05),
+        )
     message = str(failure.value)
     assert f"voice '{NOT_SERVED}' is not offered by the service" in message and "\n" not in message
     # at most one request per chunk in flight, none retried; one look at the voice list
@@ -348,17 +366,33 @@ def test_unknown_voice_fails_fast_without_a_retry_storm(service_without_voice, r
     assert list((tmp_path / "out").iterdir()) == []
 
 
-def test_unknown_voice_through_the_cli_exits_1_with_one_line(service_without_voice, reference, tmp_path):
+def test_unknown_voice_through_the_cli_exits_1_with_one_line(
+    service_without_voice, reference, tmp_path
+):
     result = CliRunner().invoke(
         app,
-        ["build", str(reference.article), "--engine", "edge", "--voice", NOT_SERVED,
-         "-o", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--date", "2025-01-02"],
+        [
+            "build",
+            str(reference.article),
+            "--engine",
+            "edge",
+            "--voice",
+            NOT_SERVED,
+            "-o",
+            str(tmp_path / "out"),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--date",
+            "2025-01-02",
+        ],
     )
     assert result.exit_code == 1
     lines = result.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("digest: error: ") and NOT_SERVED in lines[0]
     assert "Traceback" not in result.output
-    assert service_without_voice.count() <= 6  # default concurrency: one try per chunk in flight at most
+    assert (
+        service_without_voice.count() <= 6
+    )  # default concurrency: one try per chunk in flight at most
     assert list((tmp_path / "out").iterdir()) == []
 
 
@@ -407,24 +441,45 @@ def test_concurrency_above_16_is_capped_with_a_warning(monkeypatch, long_referen
         patch_edge_tts_with_monkeypatch(monkeypatch, server)
         result = CliRunner().invoke(
             app,
-            ["build", str(long_reference.article), "--engine", "edge", "--concurrency", "40",
-             "-o", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "cache"), "--date", "2025-01-02"],
+            [
+                "build",
+                str(long_reference.article),
+                "--engine",
+                "edge",
+                "--concurrency",
+                "40",
+                "-o",
+                str(tmp_path / "out"),
+                "--cache-dir",
+                str(tmp_path / "cache"),
+                "--date",
+                "2025-01-02",
+            ],
         )
         peak = server.peak_concurrency
         chunks = server.count(outcome="ok")
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if line.startswith("digest: warning:")]
-    assert warnings == [f"digest: warning: --concurrency 40 is capped at {MAX_CONCURRENCY}: the service throttles busier clients"]
+    assert warnings == [
+        f"digest: warning: --concurrency 40 is capped at {MAX_CONCURRENCY}: the service throttles busier clients"
+    ]
     assert chunks > MAX_CONCURRENCY  # enough work to exceed the cap if it were not enforced
     assert MAX_CONCURRENCY // 2 < peak <= MAX_CONCURRENCY
 
 
-def test_an_outage_stops_the_run_early_instead_of_retrying_every_chunk(fake_edge, long_reference, tmp_path):
+def test_an_outage_stops_the_run_early_instead_of_retrying_every_chunk(
+    fake_edge, long_reference, tmp_path
+):
     """Every request fails: after a run of failures with no success the build gives
     up, long before each of the 24+ chunks has used its own five attempts."""
     fake_edge.fail_next("503", times=None)
     with pytest.raises(SynthesisFailed) as failure:
-        build(long_reference, tmp_path, concurrency=4, retry=RetryPolicy(attempts=5, base_delay=0.01, timeout=5.0))
+        build(
+            long_reference,
+            tmp_path,
+            concurrency=4,
+            retry=RetryPolicy(attempts=5, base_delay=0.01, timeout=5.0),
+        )
     assert "requests in a row failed: giving up" in str(failure.value)
     give_up_after, in_flight = 10, 4
     assert fake_edge.count() <= give_up_after + in_flight < len(long_reference.texts)

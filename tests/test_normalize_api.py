@@ -24,7 +24,9 @@ def test_default_lexicon_is_used_and_overridable() -> None:
     assert normalize("實施996工作制") == "实施九九六工作制"
     assert normalize("重庆火锅", lexicon={"重庆": "崇庆"}) == "崇庆火锅"
     assert normalize("重慶火鍋", lexicon={"重庆": "崇庆"}) == "崇庆火锅"  # both scripts match
-    assert normalize("23M 與 3M", lexicon={"3M": "三M"}) == "二十三M与三M"  # no match inside 23M; blanks touching a code with digits go (§2.1)
+    assert (
+        normalize("23M 與 3M", lexicon={"3M": "三M"}) == "二十三M与三M"
+    )  # no match inside 23M; blanks touching a code with digits go (§2.1)
 
 
 def test_load_lexicon_merges_user_file(tmp_path: Path) -> None:
@@ -52,7 +54,7 @@ def test_default_user_location(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert load_lexicon()["甲"] == "乙"
 
 
-@pytest.mark.parametrize("content", ['"a" = ', '"a" = 3\n', "= \"x\"\n", '[terms]\n"a" = ["b"]\n'])
+@pytest.mark.parametrize("content", ['"a" = ', '"a" = 3\n', '= "x"\n', '[terms]\n"a" = ["b"]\n'])
 def test_malformed_lexicon_raises_digest_error(tmp_path: Path, content: str) -> None:
     bad = tmp_path / "bad.toml"
     bad.write_text(content, encoding="utf-8")
@@ -68,7 +70,9 @@ def test_missing_lexicon_raises_digest_error(tmp_path: Path) -> None:
 
 
 def test_extract_links() -> None:
-    text, links = extract_links("詳情見官網：https://example.org/2027/plan，或來信 desk@example.com。")
+    text, links = extract_links(
+        "詳情見官網：https://example.org/2027/plan，或來信 desk@example.com。"
+    )
     assert links == ["https://example.org/2027/plan", "desk@example.com"]
     assert "http" not in text and "@" not in text
 
@@ -79,10 +83,17 @@ def test_passthrough_is_byte_identical() -> None:
 
 
 def test_multiline_text() -> None:
-    assert normalize("1. 欧洲占 38%；\n2. 东南亚占 21%。") == "一、欧洲占百分之三十八；\n二、东南亚占百分之二十一。"
+    assert (
+        normalize("1. 欧洲占 38%；\n2. 东南亚占 21%。")
+        == "一、欧洲占百分之三十八；\n二、东南亚占百分之二十一。"
+    )
 
 
-@pytest.mark.parametrize("path", sorted(p for p in DATA.glob("*") if p.suffix in (".txt", ".md") and p.name != "README.md"), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in DATA.glob("*") if p.suffix in (".txt", ".md") and p.name != "README.md"),
+    ids=lambda p: p.name,
+)
 def test_sample_articles_meet_the_contract(path: Path) -> None:
     for line in path.read_text(encoding="utf-8").splitlines():
         out = normalize(line, "zh-CN")

@@ -27,7 +27,9 @@ def _load() -> list:
                 continue
             locale, text, expected, *known = line.split("\t")
             marks = [pytest.mark.xfail(strict=True, reason=known[0])] if known else []
-            cases.append(pytest.param(locale, text, expected, id=f"{path.stem}:{number}", marks=marks))
+            cases.append(
+                pytest.param(locale, text, expected, id=f"{path.stem}:{number}", marks=marks)
+            )
     return cases
 
 
@@ -56,6 +58,8 @@ def test_idempotent(locale: str, text: str, expected: str) -> None:
     assert normalize(expected, locale) == expected
 
 
-@pytest.mark.parametrize("locale,text,expected", [c for c in CASES if c.values[0] == "zh-CN" and not c.marks])
+@pytest.mark.parametrize(
+    "locale,text,expected", [c for c in CASES if c.values[0] == "zh-CN" and not c.marks]
+)
 def test_zh_cn_contract(locale: str, text: str, expected: str) -> None:
     assert violations(expected) == []

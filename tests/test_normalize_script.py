@@ -47,7 +47,8 @@ def test_same_as_opencc_on_random_text(seed: int) -> None:
     chars += list("，。、 -.的是台於1aZ")
     for _ in range(1500):
         text = "".join(
-            rng.choice(keys) if rng.random() < 0.3 else rng.choice(chars) for _ in range(rng.randint(1, 16))
+            rng.choice(keys) if rng.random() < 0.3 else rng.choice(chars)
+            for _ in range(rng.randint(1, 16))
         )
         assert to_simplified(text) == _OPENCC.convert(text), text
 

@@ -17,7 +17,6 @@ from digest.engines import offline
 from digest.engines.base import Boundary, EngineError, Speech, VoiceSettings
 from digest.engines.offline import OfflineEngine, offline_available, split_sentences
 
-
 pytestmark = pytest.mark.skipif(not offline_available(), reason="espeak-ng library not loadable")
 
 DATA = Path(__file__).parent / "data"
@@ -119,7 +118,7 @@ def test_every_frame_is_the_episode_format():
     assert len(headers) > 10
     assert set(headers) == {b"\xff\xf3\x64\xc4"}
     # no Xing/Info/VBRI frame anywhere near the start
-    assert all(tag not in s.audio[:FRAME_BYTES * 2] for tag in (b"Xing", b"Info", b"VBRI"))
+    assert all(tag not in s.audio[: FRAME_BYTES * 2] for tag in (b"Xing", b"Info", b"VBRI"))
 
 
 def test_duration_matches_speaking_rate():
@@ -283,7 +282,9 @@ def test_deterministic_across_processes(tmp_path):
         f"print(hashlib.sha256(asyncio.run(OfflineEngine().synthesize({SIMPLIFIED!r},VoiceSettings('cmn'))).audio).hexdigest())"
     )
     root = Path(__file__).resolve().parents[1]
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=root, check=True
+    )
     import hashlib
 
     assert out.stdout.strip() == hashlib.sha256(speak(SIMPLIFIED).audio).hexdigest()

@@ -40,7 +40,9 @@ def assert_error(exc: pytest.ExceptionInfo, path: Path | str, *words: str) -> No
 # --------------------------------------------------------------------------- encodings
 
 
-@pytest.mark.parametrize("text", [SIMPLIFIED, TRADITIONAL, META, SHORT_SIMPLIFIED, SHORT_TRADITIONAL])
+@pytest.mark.parametrize(
+    "text", [SIMPLIFIED, TRADITIONAL, META, SHORT_SIMPLIFIED, SHORT_TRADITIONAL]
+)
 @pytest.mark.parametrize(
     "encode",
     [
@@ -230,7 +232,11 @@ def test_punctuation_only(tmp_path, content):
 
 
 def test_binary_with_nul_bytes(tmp_path):
-    path = write(tmp_path, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)), "image.png")
+    path = write(
+        tmp_path,
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00" + bytes(range(256)),
+        "image.png",
+    )
     with pytest.raises(DigestError) as exc:
         read_text(path)
     assert_error(exc, path, "binary")

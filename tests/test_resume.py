@@ -54,8 +54,19 @@ with point_edge_tts_at(sys.argv[1]):
 
 def cli_args(article: Path, root: Path, cache: str = "cache") -> list[str]:
     return [
-        "build", str(article), "--engine", "edge", "--date", DATE, "--quiet",
-        "--concurrency", str(CONCURRENCY), "-o", str(root / "out"), "--cache-dir", str(root / cache),
+        "build",
+        str(article),
+        "--engine",
+        "edge",
+        "--date",
+        DATE,
+        "--quiet",
+        "--concurrency",
+        str(CONCURRENCY),
+        "-o",
+        str(root / "out"),
+        "--cache-dir",
+        str(root / cache),
     ]
 
 
@@ -85,7 +96,9 @@ def start_build(server: FakeEdgeServer, article: Path, root: Path) -> subprocess
     )
 
 
-def wait_for_ok(server: FakeEdgeServer, process: subprocess.Popen, n: int, timeout: float = 60.0) -> None:
+def wait_for_ok(
+    server: FakeEdgeServer, process: subprocess.Popen, n: int, timeout: float = 60.0
+) -> None:
     deadline = time.monotonic() + timeout
     while server.count(outcome="ok") < n:
         assert process.poll() is None, f"the build ended early: {process.communicate()}"
@@ -143,12 +156,16 @@ def interrupt_and_resume(sig, uninterrupted, tmp_path, monkeypatch):
     return outcome
 
 
-def test_sigkill_halfway_then_resume_synthesizes_only_the_rest(uninterrupted, tmp_path, monkeypatch):
+def test_sigkill_halfway_then_resume_synthesizes_only_the_rest(
+    uninterrupted, tmp_path, monkeypatch
+):
     returncode, _, _, _ = interrupt_and_resume(signal.SIGKILL, uninterrupted, tmp_path, monkeypatch)
     assert returncode == -signal.SIGKILL
 
 
-def test_ctrl_c_stops_cleanly_keeps_clips_and_leaves_no_temporary_files(uninterrupted, tmp_path, monkeypatch):
+def test_ctrl_c_stops_cleanly_keeps_clips_and_leaves_no_temporary_files(
+    uninterrupted, tmp_path, monkeypatch
+):
     returncode, stdout, stderr, temporaries = interrupt_and_resume(
         signal.SIGINT, uninterrupted, tmp_path, monkeypatch
     )

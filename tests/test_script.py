@@ -12,7 +12,12 @@ DATA = Path(__file__).parent / "data"
 
 
 def test_split_sentences_keeps_punctuation_and_closing_quotes():
-    assert split_sentences("他说：“好。”然后走了！真的吗？是；") == ["他说：“好。”", "然后走了！", "真的吗？", "是；"]
+    assert split_sentences("他说：“好。”然后走了！真的吗？是；") == [
+        "他说：“好。”",
+        "然后走了！",
+        "真的吗？",
+        "是；",
+    ]
 
 
 def test_chunks_are_balanced_whole_sentences_within_the_limit():

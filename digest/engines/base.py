@@ -21,7 +21,9 @@ class VoiceSettings:
     rate: str = "+0%"
     pitch: str = "+0Hz"
     volume: str = "+0%"
-    locale: str = "zh-CN"  # decides script conversion: zh-CN -> Simplified, zh-TW/zh-HK -> Traditional
+    locale: str = (
+        "zh-CN"  # decides script conversion: zh-CN -> Simplified, zh-TW/zh-HK -> Traditional
+    )
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,9 @@ class EdgeEngine:
         except edge_errors.EdgeTTSException as exc:  # malformed frames, skew, WebSocket errors
             raise EngineError(f"bad response from the service: {exc}", retryable=True) from None
         except (aiohttp.ClientError, OSError) as exc:
-            raise EngineError(f"connection failed: {exc or type(exc).__name__}", retryable=True) from None
+            raise EngineError(
+                f"connection failed: {exc or type(exc).__name__}", retryable=True
+            ) from None
         finally:
             await stream.aclose()
         return Speech(audio=bytes(audio), boundaries=tuple(boundaries))

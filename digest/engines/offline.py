@@ -120,11 +120,22 @@ class _Espeak:
         lib.espeak_SetVoiceByName.argtypes = [c_char_p]
         lib.espeak_SetVoiceByFile.argtypes = [c_char_p]
         lib.espeak_SetParameter.argtypes = [c_int, c_int, c_int]
-        lib.espeak_Synth.argtypes = [c_char_p, c_size_t, c_uint, c_int, c_uint, c_uint, c_void_p, c_void_p]
+        lib.espeak_Synth.argtypes = [
+            c_char_p,
+            c_size_t,
+            c_uint,
+            c_int,
+            c_uint,
+            c_uint,
+            c_void_p,
+            c_void_p,
+        ]
         lib.espeak_Synth.restype = c_int
         lib.espeak_Synchronize.restype = c_int
 
-        self.sample_rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, self.data_path.encode(), 0)
+        self.sample_rate = lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS, 0, self.data_path.encode(), 0
+        )
         if self.sample_rate <= 0:
             raise EngineError(f"espeak_Initialize failed ({self.sample_rate})", retryable=False)
         self.version = (lib.espeak_Info(None) or b"?").decode("ascii", "replace")
@@ -162,7 +173,9 @@ class _Espeak:
                             head = fh.read(2048)
                     except OSError:
                         continue
-                    if re.search(rb"(?m)^language\s+" + re.escape(base.encode()) + rb"(\s|$)", head):
+                    if re.search(
+                        rb"(?m)^language\s+" + re.escape(base.encode()) + rb"(\s|$)", head
+                    ):
                         by_language = path
         return by_language
 
@@ -192,7 +205,9 @@ class _Espeak:
         folder = self._private_dir()
         if src and folder:
             with open(src, "rb") as fh:
-                lines = [ln for ln in fh.read().splitlines() if not ln.strip().startswith(b"flutter")]
+                lines = [
+                    ln for ln in fh.read().splitlines() if not ln.strip().startswith(b"flutter")
+                ]
             if variant:
                 vpath = os.path.join(self.data_path, "voices", "!v", variant)
                 if not os.path.isfile(vpath):
@@ -324,7 +339,9 @@ def _shift_pitch(lines: list[bytes], shift: int) -> list[bytes]:
             ln, seen = b"pitch %d %d" % (max(MIN_PITCH_HZ, lo), max(MIN_PITCH_HZ + 10, hi)), True
         out.append(ln)
     if not seen:
-        out.append(b"pitch %d %d" % (max(MIN_PITCH_HZ, 82 + shift), max(MIN_PITCH_HZ + 10, 118 + shift)))
+        out.append(
+            b"pitch %d %d" % (max(MIN_PITCH_HZ, 82 + shift), max(MIN_PITCH_HZ + 10, 118 + shift))
+        )
     return out
 
 
@@ -377,7 +394,8 @@ def _encode_mp3(pcm: bytes, in_rate: int) -> bytes:
     mp3 = bytes(enc.encode(pcm) + enc.flush())
     if not mp3 or len(mp3) % FRAME_BYTES or mp3[:4] != b"\xff\xf3\x64\xc4":
         raise EngineError(
-            f"lameenc produced unexpected output ({len(mp3)} bytes, header {mp3[:4].hex()})", retryable=False
+            f"lameenc produced unexpected output ({len(mp3)} bytes, header {mp3[:4].hex()})",
+            retryable=False,
         )
     return mp3
 
@@ -429,10 +447,15 @@ def _boundaries(text: str, events, in_rate: int, duration: float) -> tuple[Bound
     # first event sample inside each sentence (text_position is 1-based code points)
     starts: list[float | None] = []
     for s in sentences:
-        samples = [smp for typ, pos, smp in events if typ in (_EV_WORD, _EV_SENTENCE) and s.start < pos <= s.end]
+        samples = [
+            smp
+            for typ, pos, smp in events
+            if typ in (_EV_WORD, _EV_SENTENCE) and s.start < pos <= s.end
+        ]
         starts.append(min(samples) / in_rate + ENCODER_DELAY if samples else None)
     ok = all(x is not None for x in starts) and all(
-        starts[k] <= starts[k + 1] for k in range(len(starts) - 1)  # type: ignore[operator]
+        starts[k] <= starts[k + 1]
+        for k in range(len(starts) - 1)  # type: ignore[operator]
     )
     if ok:
         times = [0.0] + [float(x) for x in starts[1:]]  # type: ignore[arg-type]
@@ -499,7 +522,9 @@ class OfflineEngine:
     @property
     def version(self) -> str:
         if self._version is None:
-            self._version = f"espeak-ng-{_library_version()}+lameenc+digest-offline-r{ENGINE_REVISION}"
+            self._version = (
+                f"espeak-ng-{_library_version()}+lameenc+digest-offline-r{ENGINE_REVISION}"
+            )
         return self._version
 
     async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:

@@ -29,12 +29,40 @@ _ROC = re.compile(r"(?<![\d.\-/])(\d{3})([/.])(\d{1,2})\2(\d{1,2})(?![\d]|[./]\d
 # 2027/4 and 2024-12 (a month of two digits, so 2024-25 stays a range)
 _YM = re.compile(r"(?<![\d.\-/])(\d{4})(?:/(\d{1,2})|-(0[1-9]|1[0-2]))(?![\d/\-])")
 # 9月7—9日: the day range inside one month
-_DAY_RANGE = re.compile(rf"(\d{{1,2}})月(\d{{1,2}})[日号號]?[ \t]?{DASH}[ \t]?(\d{{1,2}})([日号號])")
+_DAY_RANGE = re.compile(
+    rf"(\d{{1,2}})月(\d{{1,2}})[日号號]?[ \t]?{DASH}[ \t]?(\d{{1,2}})([日号號])"
+)
 # M/D is a date only next to a cue; otherwise it is a fraction (§2.15)
-_MD_BEFORE = alt("于", "在", "自", "从", "至", "到", "截至", "定于", "是", "为", "于本", "订于", "延至", "改至")
+_MD_BEFORE = alt(
+    "于", "在", "自", "从", "至", "到", "截至", "定于", "是", "为", "于本", "订于", "延至", "改至"
+)
 _MD_AFTER = alt(
-    "起", "前", "后", "止", "当天", "当日", "开幕", "举行", "上线", "开卖", "截止", "上午", "下午", "晚上",
-    "凌晨", "中午", "晚间", "开始", "开跑", "登场", "发布", "公布", "开放", "开学", "生效", "出发",
+    "起",
+    "前",
+    "后",
+    "止",
+    "当天",
+    "当日",
+    "开幕",
+    "举行",
+    "上线",
+    "开卖",
+    "截止",
+    "上午",
+    "下午",
+    "晚上",
+    "凌晨",
+    "中午",
+    "晚间",
+    "开始",
+    "开跑",
+    "登场",
+    "发布",
+    "公布",
+    "开放",
+    "开学",
+    "生效",
+    "出发",
 )
 _MD = re.compile(
     rf"(?:(?P<cue>{_MD_BEFORE})(\d{{1,2}})/(\d{{1,2}})(?![\d/])"
@@ -89,7 +117,14 @@ def month_day(text: str, ctx: Ctx) -> str:
     if "月" in text:
         text = _DAY_RANGE.sub(day_range, text)
     if "." in text:
-        text = _HOLIDAY_DOT.sub(lambda m: cardinal(m.group(1)) + digits(m.group(2)) if _md_ok(m.group(1), m.group(2)) else m.group(), text)
+        text = _HOLIDAY_DOT.sub(
+            lambda m: (
+                cardinal(m.group(1)) + digits(m.group(2))
+                if _md_ok(m.group(1), m.group(2))
+                else m.group()
+            ),
+            text,
+        )
     if "/" in text:
         text = _MD.sub(md, text)
     if "年" in text:
@@ -100,13 +135,28 @@ def month_day(text: str, ctx: Ctx) -> str:
 
 
 # --- clock and race times --------------------------------------------------------------------
-_RACE_CUE = alt("成绩", "用时", "耗时", "跑出", "完赛", "夺冠", "时间为", "游出", "纪录", "记录", "净时间", "枪声成绩")
+_RACE_CUE = alt(
+    "成绩",
+    "用时",
+    "耗时",
+    "跑出",
+    "完赛",
+    "夺冠",
+    "时间为",
+    "游出",
+    "纪录",
+    "记录",
+    "净时间",
+    "枪声成绩",
+)
 _TIME = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
 _CLOCK = re.compile(
     rf"(?<![\d:.])(?P<cue>{_RACE_CUE}[^\d\n，。；]{{0,4}})?{_TIME}(?![\d:.]\d)(?:[ \t]?(?P<to>{DASH}|到|至)[ \t]?{_TIME}(?![\d:]))?"
 )
 _WEAK_RACE_CUE = re.compile(alt("时间为"))
-_RACE_AFTER = re.compile(rf"[ \t]?{alt('完赛', '夺冠', '冲线', '撞线', '的成绩', '的佳绩', '完成比赛', '打破')}")
+_RACE_AFTER = re.compile(
+    rf"[ \t]?{alt('完赛', '夺冠', '冲线', '撞线', '的成绩', '的佳绩', '完成比赛', '打破')}"
+)
 # M:SS.ss is only ever a race time (三分三十一秒四六)
 _LAP = re.compile(r"(?<![\d:.])(\d{1,2}):(\d{2})\.(\d{1,3})(?!\d)")
 
@@ -168,7 +218,7 @@ def clock_times(text: str, ctx: Ctx) -> str:
         if m.group("to"):
             second = _clock(m.group(6), m.group(7), m.group(8))
             if second is None:
-                return text_cue + ctx.t(first) + m.group()[m.end(4 if ss else 3) - m.start():]
+                return text_cue + ctx.t(first) + m.group()[m.end(4 if ss else 3) - m.start() :]
             # a written 至/到 stays (§2.7); a dash is read 到
             to = m.group("to") if m.group("to") in ("至", "到") else "到"
             return text_cue + ctx.t(first + to + second)
@@ -180,7 +230,20 @@ def clock_times(text: str, ctx: Ctx) -> str:
 
 # --- years and durations -----------------------------------------------------------------------
 # A span word before the number makes it a duration: 距今约1300年 is 一千三百年.
-_SPAN_CUE = alt("距今", "长达", "历时", "已有", "过去", "至今已", "已经有", "有着", "超过", "前后", "整整", "将近")
+_SPAN_CUE = alt(
+    "距今",
+    "长达",
+    "历时",
+    "已有",
+    "过去",
+    "至今已",
+    "已经有",
+    "有着",
+    "超过",
+    "前后",
+    "整整",
+    "将近",
+)
 _HEDGE = alt("约", "近", "逾", "超过", "大约", "将近", "差不多", "足足", "整整")
 _SPAN_HINT = re.compile(_SPAN_CUE)
 _DURATION = re.compile(rf"(?P<cue>{_SPAN_CUE})(?P<h>{_HEDGE}?)(?P<n>\d{{4}})(?=年)")
@@ -202,13 +265,25 @@ _DECADE_S = re.compile(r"(?<![\d.])(1\d{2}0|20\d0)s(?![A-Za-z])")
 def years(text: str, ctx: Ctx) -> str:
     """2035年 → 二零三五年; 距今约1300年 and 1300多年 stay cardinals (the cardinal rule reads them)."""
     if "〔" in text or "[" in text or "［" in text:
-        text = _DOC_YEAR.sub(lambda m: digits(m.group()) if _is_year(m.group()) else m.group(), text)
+        text = _DOC_YEAR.sub(
+            lambda m: digits(m.group()) if _is_year(m.group()) else m.group(), text
+        )
     if "0s" in text:
         text = _DECADE_S.sub(lambda m: digits(m.group(1)) + ctx.t("年代"), text)
-    if "年" not in text and "季" not in text and "届" not in text and "屆" not in text and "级" not in text and "級" not in text:
+    if (
+        "年" not in text
+        and "季" not in text
+        and "届" not in text
+        and "屆" not in text
+        and "级" not in text
+        and "級" not in text
+    ):
         return text
     if _SPAN_HINT.search(text):
-        text = _DURATION.sub(lambda m: m.group("cue") + m.group("h") + ctx.t(cardinal(m.group("n"), liang=True)), text)
+        text = _DURATION.sub(
+            lambda m: m.group("cue") + m.group("h") + ctx.t(cardinal(m.group("n"), liang=True)),
+            text,
+        )
     if "元" in text:
         text = _ERA.sub(lambda m: m.group(1) + digits(m.group(2)), text)
     return _YEAR.sub(lambda m: digits(m.group(1)) if _is_year(m.group(1)) else m.group(), text)

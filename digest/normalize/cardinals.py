@@ -32,11 +32,21 @@ def cardinals(text: str, ctx: Ctx) -> str:
         before = text[m.start() - 1] if m.start() else ""
         liang = bool(m.group("next")) and not re.match(_NO_LIANG_BEFORE, before)
         # 13万2千 is one number, 十三万二千: a 2 continuing a 万/亿 is inside the number
-        if liang and before in _CONTINUED and m.start() >= 2 and text[m.start() - 2].isdigit() and m.group("next") in _INNER_MAG:
+        if (
+            liang
+            and before in _CONTINUED
+            and m.start() >= 2
+            and text[m.start() - 2].isdigit()
+            and m.group("next") in _INNER_MAG
+        ):
             liang = False
         n = m.group("n")
         # a leading 2 before 百/千/万/亿 is 两 whatever follows (两百零二户, 两千)
-        if not liang and len(n.partition(".")[0].lstrip("0")) >= 3 and not re.match(_NO_LIANG_BEFORE, before):
+        if (
+            not liang
+            and len(n.partition(".")[0].lstrip("0")) >= 3
+            and not re.match(_NO_LIANG_BEFORE, before)
+        ):
             liang = True
         return ctx.t(decimal(n, liang=liang))
 

@@ -10,10 +10,17 @@ import re
 
 # Full-width digits and letters always become ASCII (Ａ→A, ９→9).
 _FULLWIDTH_ALNUM = str.maketrans(
-    {chr(c): chr(c - 0xFEE0) for c in list(range(0xFF10, 0xFF1A)) + list(range(0xFF21, 0xFF3B)) + list(range(0xFF41, 0xFF5B))}
+    {
+        chr(c): chr(c - 0xFEE0)
+        for c in list(range(0xFF10, 0xFF1A))
+        + list(range(0xFF21, 0xFF3B))
+        + list(range(0xFF41, 0xFF5B))
+    }
 )
 # Exotic blanks Taiwan and Hong Kong sites use around numbers become plain blanks.
-_BLANKS = str.maketrans({"\u00a0": " ", "\u2002": " ", "\u2003": " ", "\u2007": " ", "\u200a": " ", "\u3000": " "})
+_BLANKS = str.maketrans(
+    {"\u00a0": " ", "\u2002": " ", "\u2003": " ", "\u2007": " ", "\u200a": " ", "\u3000": " "}
+)
 _THIN_SPACES = "\u2009\u202f"
 
 # Full-width number symbols only become ASCII when they touch a digit: ％ in prose is rare,
@@ -32,10 +39,14 @@ _COMMA_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _CIRCLED = {chr(0x2460 + i): str(i + 1) for i in range(20)}
 _CIRCLED_RE = re.compile("[\u2460-\u2473]")
 # Roman numeral characters Ⅰ–Ⅻ and ⅰ–ⅻ (Ⅲ期临床 → 3期临床 → 三期临床)
-_ROMAN = {chr(0x2160 + i): str(i + 1) for i in range(12)} | {chr(0x2170 + i): str(i + 1) for i in range(12)}
+_ROMAN = {chr(0x2160 + i): str(i + 1) for i in range(12)} | {
+    chr(0x2170 + i): str(i + 1) for i in range(12)
+}
 _ROMAN_RE = re.compile("[\u2160-\u216b\u2170-\u217b]")
 
-_NEEDS_WORK = re.compile(rf"[\uff04\uff05\uff0b\uff0d\uff0e\uff0f\uff10-\uff5e\u00a0\u2002\u2003\u2007\u200a\u3000{_THIN_SPACES}\u2212\uff0d\ufe63\u2010\u2011\u2460-\u2473\u2160-\u216b\u2170-\u217b]|\d,\d")
+_NEEDS_WORK = re.compile(
+    rf"[\uff04\uff05\uff0b\uff0d\uff0e\uff0f\uff10-\uff5e\u00a0\u2002\u2003\u2007\u200a\u3000{_THIN_SPACES}\u2212\uff0d\ufe63\u2010\u2011\u2460-\u2473\u2160-\u216b\u2170-\u217b]|\d,\d"
+)
 
 
 _HAS_DIGIT = re.compile(r"[0-9\uff10-\uff19\u2460-\u2473\u2160-\u216b\u2170-\u217b]")

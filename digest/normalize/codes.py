@@ -21,7 +21,21 @@ _PHONE = re.compile(
     r"|0\d{2,3}-\d{5,8}"  # 010-12388: an area code and a short local number
     r")(?![\d])"
 )
-_PHONE_WORD = alt("拨打", "拨", "致电", "电话", "热线", "专线", "报警", "手机", "号码", "客服", "来电", "专区电话", "服务电话")
+_PHONE_WORD = alt(
+    "拨打",
+    "拨",
+    "致电",
+    "电话",
+    "热线",
+    "专线",
+    "报警",
+    "手机",
+    "号码",
+    "客服",
+    "来电",
+    "专区电话",
+    "服务电话",
+)
 # Short service numbers (110, 1955, 12315) are phones only next to a phone word.
 _SERVICE = re.compile(
     rf"(?P<cue>{_PHONE_WORD}[:：]?(?:为|為|是)?)(?P<n>\d[\d\-() \t]{{6,}}\d|\d{{3,5}})(?![\d.])"
@@ -61,14 +75,36 @@ def phone_numbers(text: str, ctx: Ctx) -> str:
 _GENERATION = re.compile(r"(?<![\d.])(\d{2})(?=[后後](?![面来來续續期果]))")
 # 921大地震, 911事件, 618大促: a month-day nickname before an event word
 _EVENT_WORD = alt(
-    "大地震", "地震", "事件", "恐袭", "恐攻", "大促", "购物节", "晚会", "纪念日", "惨案", "事变", "暴雨",
-    "空难", "特大暴雨", "水灾", "年中庆", "年中", "购物狂欢节", "狂欢节", "电商节", "运动", "表白日",
+    "大地震",
+    "地震",
+    "事件",
+    "恐袭",
+    "恐攻",
+    "大促",
+    "购物节",
+    "晚会",
+    "纪念日",
+    "惨案",
+    "事变",
+    "暴雨",
+    "空难",
+    "特大暴雨",
+    "水灾",
+    "年中庆",
+    "年中",
+    "购物狂欢节",
+    "狂欢节",
+    "电商节",
+    "运动",
+    "表白日",
 )
 _EVENT_HINT = re.compile(_EVENT_WORD)
 _EVENT = re.compile(rf"(?<![\d.])([1-9][0-3]?\d{{2}})(?=[ \t]?{_EVENT_WORD})")
 # A handful of named days people never say as cardinals, when no quantity follows
 _NAMED_DAYS = ("520", "618", "911", "315", "921", "228")
-_NAMED_DAY = re.compile(rf"(?<![\d.第])(520|618|911|315|921|228)(?![\d.%]|[ \t]?{MEASURE_CHARS}|[A-Za-z])")
+_NAMED_DAY = re.compile(
+    rf"(?<![\d.第])(520|618|911|315|921|228)(?![\d.%]|[ \t]?{MEASURE_CHARS}|[A-Za-z])"
+)
 _COUNT_BEFORE = "(?<![共达達约約近逾超行开開计計余餘加增])"
 # Road and train numbers: 国道318, 318国道, G318 (the Latin rule), 1461次列车, 806车次
 _ROAD_TRAIN = re.compile(
@@ -76,7 +112,22 @@ _ROAD_TRAIN = re.compile(
     # a count word before the digits makes them a count: 加开120次列车, 共开行806车次
     rf"|(?<![\d.]){_COUNT_BEFORE}(?P<n2>\d{{3,5}})(?={alt('国道', '省道', '县道', '车次', '次列车', '次动车', '次高铁', '次旅客列车', '次特快', '次班机', '次航班')})"
 )
-_ROAD_TRAIN_HINT = re.compile(alt("国道", "省道", "县道", "乡道", "车次", "次列车", "次动车", "次高铁", "次旅客列车", "次特快", "次班机", "次航班"))
+_ROAD_TRAIN_HINT = re.compile(
+    alt(
+        "国道",
+        "省道",
+        "县道",
+        "乡道",
+        "车次",
+        "次列车",
+        "次动车",
+        "次高铁",
+        "次旅客列车",
+        "次特快",
+        "次班机",
+        "次航班",
+    )
+)
 # 985高校, 211工程, 985、211高校: a 3-digit label glued to a word for a class of schools
 # (前200大学 and 共100所 are counts)
 _SCHOOL_LABEL = re.compile(
@@ -87,18 +138,58 @@ _SCHOOL_HINT = re.compile(alt("高校", "院校", "工程", "名校", "大学", 
 _STOCK = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z])([（(])(\d{4,6})((?:\.[A-Z]{2})?[)）])")
 # Identifiers after a label: 编号A1023, 代码600519, 车次G1234, 工号0931
 _ID_LABEL = alt(
-    "编号", "代码", "代号", "工号", "房号", "学号", "证号", "单号", "订单号", "车次", "尾号", "邮编", "型号",
-    "批号", "序号", "案号", "航班号", "货号", "账号", "帐号", "验证码", "密码", "股票代码", "邮政编码",
-    "邮递区号", "车牌", "编码",
+    "编号",
+    "代码",
+    "代号",
+    "工号",
+    "房号",
+    "学号",
+    "证号",
+    "单号",
+    "订单号",
+    "车次",
+    "尾号",
+    "邮编",
+    "型号",
+    "批号",
+    "序号",
+    "案号",
+    "航班号",
+    "货号",
+    "账号",
+    "帐号",
+    "验证码",
+    "密码",
+    "股票代码",
+    "邮政编码",
+    "邮递区号",
+    "车牌",
+    "编码",
 )
 _ID_HINT = re.compile(_ID_LABEL)
 _ID = re.compile(rf"(?P<cue>{_ID_LABEL}[:：为為是]?[ \t]?)(?P<code>[A-Za-z\-]*\d[\dA-Za-z\-]*)")
 # Room and building numbers of 3+ digits: 1203室
-_ROOM = re.compile(rf"(?<![\d.])(\d{{3,}})(?={alt('室', '号房', '房间', '病房', '寝室', '号包厢', '包厢')})")
+_ROOM = re.compile(
+    rf"(?<![\d.])(\d{{3,}})(?={alt('室', '号房', '房间', '病房', '寝室', '号包厢', '包厢')})"
+)
 # Dotted numbers with two or more dots are versions or addresses: 192.168.1.1, 17.4.1
 _DOTTED = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
 # Chinese brand prefixes whose model numbers are codes: 波音777, 空巴A350, 骁龙8
-_BRAND = alt("波音", "空客", "空巴", "骁龙", "天玑", "麒麟", "锐龙", "酷睿", "猎户座", "商飞", "运", "歼", "东风")
+_BRAND = alt(
+    "波音",
+    "空客",
+    "空巴",
+    "骁龙",
+    "天玑",
+    "麒麟",
+    "锐龙",
+    "酷睿",
+    "猎户座",
+    "商飞",
+    "运",
+    "歼",
+    "东风",
+)
 _BRAND_HINT = re.compile(_BRAND)
 _BRAND_CODE = re.compile(rf"(?P<brand>{_BRAND})(?P<n>\d{{3,}})(?![\d.])")
 
@@ -117,7 +208,9 @@ def digit_strings(text: str, ctx: Ctx) -> str:
     if any(day in text for day in _NAMED_DAYS):
         text = _NAMED_DAY.sub(lambda m: digits(m.group(1)), text)
     if _ROAD_TRAIN_HINT.search(text):
-        text = _ROAD_TRAIN.sub(lambda m: (m.group("cue") or "") + digits(m.group("n") or m.group("n2")), text)
+        text = _ROAD_TRAIN.sub(
+            lambda m: (m.group("cue") or "") + digits(m.group("n") or m.group("n2")), text
+        )
     if _SCHOOL_HINT.search(text):
         text = _SCHOOL_LABEL.sub(lambda m: digits(m.group(1)), text)
     if "(" in text or "（" in text:
@@ -177,9 +270,18 @@ def latin_names(text: str, ctx: Ctx) -> str:
     # and a second number (Qwen2.5-VL-72B) is caught by the next match.
     for _ in range(3):
         # a hyphen after the number (Qwen2.5-VL) becomes a blank: - may only stand between letters
-        new = _NAME.sub(lambda m: m.group("name") + ctx.t(_version(m.group("num"))) + (" " if m.group("hyphen") else ""), text)
+        new = _NAME.sub(
+            lambda m: (
+                m.group("name")
+                + ctx.t(_version(m.group("num")))
+                + (" " if m.group("hyphen") else "")
+            ),
+            text,
+        )
         if new == text:
             break
         text = new
     # 7B → 七B, but 235B → 两百三十五B like every leading 2 before 百 (never 两B)
-    return _DIGIT_LETTER.sub(lambda m: ctx.t(decimal(m.group(1), liang=len(m.group(1).split(".")[0]) >= 3)), text)
+    return _DIGIT_LETTER.sub(
+        lambda m: ctx.t(decimal(m.group(1), liang=len(m.group(1).split(".")[0]) >= 3)), text
+    )

@@ -31,7 +31,9 @@ def _read(path: Path) -> dict[str, str]:
     terms.update(data)
     bad = [k for k, v in terms.items() if not isinstance(v, str) or not k]
     if bad:
-        raise DigestError(f"malformed lexicon {path}: entry {bad[0]!r} must be term = \"spoken form\"")
+        raise DigestError(
+            f'malformed lexicon {path}: entry {bad[0]!r} must be term = "spoken form"'
+        )
     return terms
 
 
@@ -70,7 +72,9 @@ def _edge(term: str, start: bool) -> str:
 
 
 @lru_cache(maxsize=32)
-def _compile(items: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str] | None, dict[str, str], tuple[str, ...] | None]:
+def _compile(
+    items: tuple[tuple[str, str], ...],
+) -> tuple[re.Pattern[str] | None, dict[str, str], tuple[str, ...] | None]:
     table: dict[str, str] = {}
     for term, spoken in items:
         for form in variants(term):
@@ -82,7 +86,9 @@ def _compile(items: tuple[tuple[str, str], ...]) -> tuple[re.Pattern[str] | None
     alternation = "|".join(_edge(t, True) + re.escape(t) + _edge(t, False) for t in terms)
     # Blanks touching a term with digits go, as blanks around numbers do (§2.1): the
     # lexicon runs before that rule would see the digits. Blanks next to Latin stay.
-    pattern = rf"(?P<pre>(?<![A-Za-z\d \t])[ \t]+)?(?P<t>{alternation})(?P<post>[ \t]+(?![A-Za-z\d \t]))?"
+    pattern = (
+        rf"(?P<pre>(?<![A-Za-z\d \t])[ \t]+)?(?P<t>{alternation})(?P<post>[ \t]+(?![A-Za-z\d \t]))?"
+    )
     # A short lexicon is cheaper to test term by term (`in` is a C substring search) than
     # to run its big alternation over every sentence; most sentences hold no term at all.
     quick = tuple(terms) if len(terms) <= 300 else None

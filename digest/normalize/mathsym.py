@@ -13,11 +13,22 @@ _EQUATION = re.compile(rf"{_OPERAND}(?:[ \t]?[-+×*/÷][ \t]?{_OPERAND})+[ \t]?=
 _EQ_OPS = {"-": "减", "+": "加", "×": "乘", "*": "乘", "/": "除以", "÷": "除以", "=": "等于"}
 _EQ_OP = re.compile(r"(?<=[\dA-Za-z])[ \t]?([-+×*/÷=])[ \t]?")
 # Operators between two numbers outside an equation
-_BETWEEN = re.compile(r"(?<=[\dA-Za-z])[ \t]?([+×*÷=])[ \t]?(?=-?\d|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))")
+_BETWEEN = re.compile(
+    r"(?<=[\dA-Za-z])[ \t]?([+×*÷=])[ \t]?(?=-?\d|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))"
+)
 _BETWEEN_OPS = {"+": "加", "×": "乘", "*": "乘", "÷": "除以", "=": "等于"}
 # Relations before a number: ≥7.0, < 6.1, x≠0
 _RELATION = re.compile(r"(≥|≤|≠|≈|>=|<=|>|<)[ \t]?(?=[-+±]?\d)")
-_REL_WORDS = {"≥": "大于等于", ">=": "大于等于", "≤": "小于等于", "<=": "小于等于", "≠": "不等于", "≈": "约等于", ">": "大于", "<": "小于"}
+_REL_WORDS = {
+    "≥": "大于等于",
+    ">=": "大于等于",
+    "≤": "小于等于",
+    "<=": "小于等于",
+    "≠": "不等于",
+    "≈": "约等于",
+    ">": "大于",
+    "<": "小于",
+}
 _PLUS_MINUS = re.compile(r"±(?=\d)")
 # 10^24 and 10²: powers
 _POWER = re.compile(r"(?<=[\dA-Za-z])\^(-?\d+)")
@@ -55,14 +66,18 @@ def _rate(m: re.Match[str], ctx: Ctx) -> str:
 def math_symbols(text: str, ctx: Ctx) -> str:
     """8+7=15 → 8加7等于15; ≥7.0 → 大于等于7.0; 10^24 → 10的24次方; 30+ → 30多."""
     if "=" in text:
-        text = _EQUATION.sub(lambda m: _EQ_OP.sub(lambda o: ctx.t(_EQ_OPS[o.group(1)]), m.group()), text)
+        text = _EQUATION.sub(
+            lambda m: _EQ_OP.sub(lambda o: ctx.t(_EQ_OPS[o.group(1)]), m.group()), text
+        )
     if not _ANY_SYMBOL.search(text):
         return text
     text = _BETWEEN.sub(lambda m: ctx.t(_BETWEEN_OPS[m.group(1)]), text)
     text = _RELATION.sub(lambda m: ctx.t(_REL_WORDS[m.group(1)]), text)
     text = _PLUS_MINUS.sub(ctx.t("正负"), text)
     text = _POWER.sub(lambda m: "的" + ctx.t(_exponent(m.group(1))) + "次方", text)
-    text = _SUPER_POWER.sub(lambda m: "的" + ctx.t(_exponent(m.group(1).translate(_SUPERSCRIPT))) + "次方", text)
+    text = _SUPER_POWER.sub(
+        lambda m: "的" + ctx.t(_exponent(m.group(1).translate(_SUPERSCRIPT))) + "次方", text
+    )
     return _N_PLUS.sub("多", text)
 
 
@@ -71,5 +86,7 @@ def fractions(text: str, ctx: Ctx) -> str:
     if "/" not in text:
         return text
     text = _RATE.sub(lambda m: _rate(m, ctx), text)
-    text = _MIXED.sub(lambda m: cardinal(m.group(1)) + "又" + _fraction(m.group(2), m.group(3)), text)
+    text = _MIXED.sub(
+        lambda m: cardinal(m.group(1)) + "又" + _fraction(m.group(2), m.group(3)), text
+    )
     return _FRACTION.sub(lambda m: _fraction(m.group(1), m.group(2)), text)

@@ -13,17 +13,32 @@ from .base import DASH, MAG, NUM, Ctx, alt, charset
 
 # symbol or code → (word before the amount, word after it)
 _CURRENCIES = {
-    "$": ("", "美元"), "US$": ("", "美元"), "USD": ("", "美元"),
-    "NT$": ("新台币", "元"), "TWD": ("新台币", "元"), "NTD": ("新台币", "元"),
-    "HK$": ("", "港元"), "HKD": ("", "港元"),
-    "¥": ("", "元"), "￥": ("", "元"), "CNY": ("", "元"), "RMB": ("", "元"),
-    "JP¥": ("", "日元"), "JPY": ("", "日元"),
-    "€": ("", "欧元"), "EUR": ("", "欧元"),
-    "£": ("", "英镑"), "GBP": ("", "英镑"),
-    "₩": ("", "韩元"), "KRW": ("", "韩元"),
-    "S$": ("", "新加坡元"), "SGD": ("", "新加坡元"),
-    "A$": ("", "澳元"), "AUD": ("", "澳元"),
-    "C$": ("", "加元"), "CAD": ("", "加元"),
+    "$": ("", "美元"),
+    "US$": ("", "美元"),
+    "USD": ("", "美元"),
+    "NT$": ("新台币", "元"),
+    "TWD": ("新台币", "元"),
+    "NTD": ("新台币", "元"),
+    "HK$": ("", "港元"),
+    "HKD": ("", "港元"),
+    "¥": ("", "元"),
+    "￥": ("", "元"),
+    "CNY": ("", "元"),
+    "RMB": ("", "元"),
+    "JP¥": ("", "日元"),
+    "JPY": ("", "日元"),
+    "€": ("", "欧元"),
+    "EUR": ("", "欧元"),
+    "£": ("", "英镑"),
+    "GBP": ("", "英镑"),
+    "₩": ("", "韩元"),
+    "KRW": ("", "韩元"),
+    "S$": ("", "新加坡元"),
+    "SGD": ("", "新加坡元"),
+    "A$": ("", "澳元"),
+    "AUD": ("", "澳元"),
+    "C$": ("", "加元"),
+    "CAD": ("", "加元"),
     "CHF": ("", "瑞士法郎"),
 }
 _SYMBOLS = sorted((k for k in _CURRENCIES if not k.isalpha()), key=len, reverse=True)
@@ -33,7 +48,9 @@ _CODE = "|".join(_CODES)
 _MAGS = rf"(?:{MAG}|兆)*"  # 兆 is settled by the next rule
 _AMOUNT = rf"(?P<a>{NUM})(?P<ma>{_MAGS})(?:(?P<dash>{DASH}|到|至)(?P<symb>{_SYMBOL})?(?P<b>{NUM})(?P<mb>{_MAGS}))?"
 # RMB 5000元: the currency is already named after the amount
-_NAMED_AFTER = re.compile(r"[ \t]?(?:元|块|美元|美金|人民币|人民幣|新台币|新台幣|日圆|日圓|日元|港币|港幣|港元|欧元|歐元|英镑|英鎊)")
+_NAMED_AFTER = re.compile(
+    r"[ \t]?(?:元|块|美元|美金|人民币|人民幣|新台币|新台幣|日圆|日圓|日元|港币|港幣|港元|欧元|歐元|英镑|英鎊)"
+)
 
 _CURRENCY_HINT = re.compile(rf"[$¥￥€£₩]|{_CODE}")
 
@@ -42,7 +59,9 @@ _PREFIXED = re.compile(
     rf"(?P<neg>(?<![\d.])-)?(?:(?<![A-Za-z])(?P<sym>{_SYMBOL})[ \t]?|(?<![A-Za-z])(?P<code>{_CODE})[ \t])-?{_AMOUNT}"
 )
 # 35000 JPY / 45€: a code or symbol after the amount
-_SUFFIXED = re.compile(rf"(?P<neg>(?<![\d.])-)?{_AMOUNT}[ \t]?(?:(?P<code>{_CODE})(?![A-Za-z])|(?P<sym>[€£₩¥￥]))")
+_SUFFIXED = re.compile(
+    rf"(?P<neg>(?<![\d.])-)?{_AMOUNT}[ \t]?(?:(?P<code>{_CODE})(?![A-Za-z])|(?P<sym>[€£₩¥￥]))"
+)
 
 
 def _say(m: re.Match[str], ctx: Ctx) -> str:
@@ -89,7 +108,11 @@ def currency(text: str, ctx: Ctx) -> str:
         return text
     if "illion" in text or "bn" in text or "mn" in text or "tn" in text:
         text = _ENGLISH_MAG.sub(
-            lambda m: m.group("cur") + _chinese_magnitude(m.group("n"), _ENGLISH_POWER[m.group("w").lower()]), text
+            lambda m: (
+                m.group("cur")
+                + _chinese_magnitude(m.group("n"), _ENGLISH_POWER[m.group("w").lower()])
+            ),
+            text,
         )
     text = _PREFIXED.sub(lambda m: _say(m, ctx), text)
     return _SUFFIXED.sub(lambda m: _say(m, ctx), text)
@@ -97,11 +120,35 @@ def currency(text: str, ctx: Ctx) -> str:
 
 # --- Taiwan 兆 ----------------------------------------------------------------------------
 # 兆 as the SI prefix "mega" stays: 兆瓦, 兆赫, 兆帕 … and so does a Latin unit after it.
-_MEGA_UNITS = alt("瓦", "赫", "帕", "焦", "位元", "字节", "比特", "欧姆", "伏", "吨", "瓩", "像素", "兆", "巴", "宽带", "网", "光纤", "带宽", "流量", "级", "秒")
+_MEGA_UNITS = alt(
+    "瓦",
+    "赫",
+    "帕",
+    "焦",
+    "位元",
+    "字节",
+    "比特",
+    "欧姆",
+    "伏",
+    "吨",
+    "瓩",
+    "像素",
+    "兆",
+    "巴",
+    "宽带",
+    "网",
+    "光纤",
+    "带宽",
+    "流量",
+    "级",
+    "秒",
+)
 _CN_NUMERAL = charset("零〇一二两三四五六七八九十百千数几")
 # A numeral that starts with a digit word: 千兆 and 百兆 alone are mainland "gigabit"/"100 Mbit".
 _CN_NUMERAL_HEAD = charset("零〇一二两三四五六七八九数几")
-_ZHAO_DIGITS = re.compile(rf"(?P<n>\d+)兆(?P<m>\d+)(?P<yi>[亿億])|(?P<x>{NUM})兆(?!{_MEGA_UNITS}|[A-Za-z])")
+_ZHAO_DIGITS = re.compile(
+    rf"(?P<n>\d+)兆(?P<m>\d+)(?P<yi>[亿億])|(?P<x>{NUM})兆(?!{_MEGA_UNITS}|[A-Za-z])"
+)
 _ZHAO_WORDS = re.compile(
     rf"(?P<n>{_CN_NUMERAL_HEAD}{_CN_NUMERAL}*)兆(?:(?P<m>{_CN_NUMERAL}+)(?P<yi>[亿億]))?(?!{_MEGA_UNITS}|[A-Za-z])"
 )
@@ -121,7 +168,9 @@ def taiwan_zhao(text: str, ctx: Ctx) -> str:
         if not m.group("m"):
             return m.group("n") + "万亿"
         rest = m.group("m")
-        glue = "" if "千" in rest else "零"  # 一兆四千五百億 = 一万四千五百亿; 一兆五百億 = 一万零五百亿
+        glue = (
+            "" if "千" in rest else "零"
+        )  # 一兆四千五百億 = 一万四千五百亿; 一兆五百億 = 一万零五百亿
         return m.group("n") + "万" + glue + rest + "亿"
 
     text = _ZHAO_DIGITS.sub(digits, text)

@@ -72,7 +72,11 @@ def mask_latin_sentences(text: str, store: list[str]) -> str:
 
     def mask(m: re.Match[str]) -> str:
         span = m.group()
-        if not _HAS_DIGIT.search(span) or _HAS_CJK.search(span) or len(_LATIN_WORD.findall(span)) < 4:
+        if (
+            not _HAS_DIGIT.search(span)
+            or _HAS_CJK.search(span)
+            or len(_LATIN_WORD.findall(span)) < 4
+        ):
             return span
         store.append(span)
         return chr(MASK_BASE + len(store) - 1)
@@ -88,7 +92,9 @@ def unmask(text: str, store: list[str]) -> str:
 
 # --- list markers -------------------------------------------------------------------------
 # A line-initial "1." or "2)" numbers a list item; it is not a decimal: "1. 欧洲" → 一、欧洲
-_LIST_MARKER = re.compile(r"^([ \t]*(?:#+[ \t]*|[-*>][ \t]+)?)(\d{1,2})[.)）](?!\d)[ \t]*", re.MULTILINE)
+_LIST_MARKER = re.compile(
+    r"^([ \t]*(?:#+[ \t]*|[-*>][ \t]+)?)(\d{1,2})[.)）](?!\d)[ \t]*", re.MULTILINE
+)
 
 
 def list_markers(text: str) -> str:
@@ -132,7 +138,9 @@ def delete_blanks_around_numbers(text: str) -> str:
         if m.group("code"):  # JPY 35000 keeps its blank: a code glued to digits is a name
             code = m.group("code")
             head, rest = tok.split(code, 1)
-            return head.replace(" ", "").replace("\t", "") + code + " " + _TOKEN_BLANKS.sub("", rest)
+            return (
+                head.replace(" ", "").replace("\t", "") + code + " " + _TOKEN_BLANKS.sub("", rest)
+            )
         return _TOKEN_BLANKS.sub("", tok)
 
     return _BLANKS_AROUND.sub(squeeze, text)

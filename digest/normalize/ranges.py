@@ -17,7 +17,9 @@ _RANGE = re.compile(
     rf"(?P<b>-?{NUM})(?P<mb>{MAG}*)(?P<pb>[%‰‱])?(?![\d.]|[ \t]?[=＝])"
 )
 # A range between two years: (1924–2018) life dates, or 2024-2026年
-_YEAR_RANGE = re.compile(rf"(?P<open>[（(])(?P<a>\d{{4}}){DASH}(?P<b>\d{{4}})(?P<close>[)）])|(?<![\d.])(?P<a2>\d{{4}}){DASH}(?P<b2>\d{{4}})(?=年|{alt('赛季', '财年', '学年', '财政年度')})")
+_YEAR_RANGE = re.compile(
+    rf"(?P<open>[（(])(?P<a>\d{{4}}){DASH}(?P<b>\d{{4}})(?P<close>[)）])|(?<![\d.])(?P<a2>\d{{4}}){DASH}(?P<b2>\d{{4}})(?=年|{alt('赛季', '财年', '学年', '财政年度')})"
+)
 # A dash after a date or time word and before the next number: 9月7日—10月2日
 _AFTER_DATE_WORD = re.compile(rf"(?<=[年月日号號时時点點分秒])[ \t]?{DASH}[ \t]?(?=\d)")
 _ANY_DASH = re.compile(DASH)

@@ -10,12 +10,38 @@ import re
 from .base import Ctx, alt
 from .spell import decimal
 
-_SCORE_BEFORE = alt("战成", "比分", "比数", "总比分", "最终比分", "比分为", "比数为", "打成", "比分是")
-_SCORE_AFTER = alt(
-    "获胜", "战胜", "击败", "大胜", "险胜", "落败", "逆转", "战平", "领先", "胜出", "取胜", "击溃", "告负",
-    "输给", "负于", "不敌", "淘汰", "晋级", "完胜", "横扫", "力克", "轻取", "收官", "结束比赛",
+_SCORE_BEFORE = alt(
+    "战成", "比分", "比数", "总比分", "最终比分", "比分为", "比数为", "打成", "比分是"
 )
-_RATIO_BEFORE = alt("比例", "配比", "宽高比", "长宽比", "画面", "屏", "比率", "比值", "比", "比例为", "比为")
+_SCORE_AFTER = alt(
+    "获胜",
+    "战胜",
+    "击败",
+    "大胜",
+    "险胜",
+    "落败",
+    "逆转",
+    "战平",
+    "领先",
+    "胜出",
+    "取胜",
+    "击溃",
+    "告负",
+    "输给",
+    "负于",
+    "不敌",
+    "淘汰",
+    "晋级",
+    "完胜",
+    "横扫",
+    "力克",
+    "轻取",
+    "收官",
+    "结束比赛",
+)
+_RATIO_BEFORE = alt(
+    "比例", "配比", "宽高比", "长宽比", "画面", "屏", "比率", "比值", "比", "比例为", "比为"
+)
 _PAIR = r"(\d+)[:\-–](\d+)"
 _CHAIN = r"(\d+(?:\.\d+)?(?::\d+(?:\.\d+)?)+)"
 # 以 is too common a word to cue a hyphen (以10-20倍); it only cues A:B
@@ -25,7 +51,9 @@ _SCORE_CUED = re.compile(
 )
 _RATIO_CUED = re.compile(rf"(?P<cue>{_RATIO_BEFORE}[为為是达達约約]{{0,2}}){_CHAIN}(?![\d.])")
 # The next score of a list: 六比二、7:5
-_SCORE_LIST = re.compile(r"([零一二三四五六七八九十百]比[零一二三四五六七八九十百]+[、,，])(\d+)[:\-–](\d+)(?![\d:.])")
+_SCORE_LIST = re.compile(
+    r"([零一二三四五六七八九十百]比[零一二三四五六七八九十百]+[、,，])(\d+)[:\-–](\d+)(?![\d:.])"
+)
 # Without a cue: a chain with a one-digit part (1:2:3, 4:1) or a known aspect ratio
 _ASPECT = re.compile(r"(?<![\d:.])(4:3|16:9|16:10|21:9|32:9|3:2|9:16|1:1)(?![\d:])")
 _BARE = re.compile(r"(?<![\d:.])(\d+(?::\d+)+)(?![\d.]|:\d)")
@@ -58,7 +86,9 @@ def scores_and_ratios(text: str, ctx: Ctx) -> str:
     if "比" in text:
         # a list of set scores shares its cue: 以6:2、7:5击败, 以21:18、21:15
         while True:
-            new = _SCORE_LIST.sub(lambda m: m.group(1) + _ratio(m.group(2) + ":" + m.group(3)), text)
+            new = _SCORE_LIST.sub(
+                lambda m: m.group(1) + _ratio(m.group(2) + ":" + m.group(3)), text
+            )
             if new == text:
                 break
             text = new

@@ -49,7 +49,9 @@ def _simplified_only() -> frozenset[str]:
     a character Big5 level 1 encodes is not evidence of Simplified input — except the four
     that Big5 holds only as rare words and that in running text are Simplified 麼 兒 聽 壞."""
     return frozenset(
-        k for k, v in _entries("STCharacters.txt") if len(k) == 1 and k not in v and (k in "么儿听坏" or not _big5_common(k))
+        k
+        for k, v in _entries("STCharacters.txt")
+        if len(k) == 1 and k not in v and (k in "么儿听坏" or not _big5_common(k))
     )
 
 
@@ -78,7 +80,11 @@ def _phrase_convert(piece: str, limit: int) -> str:
         for i in range(n - size + 1):
             value = phrases.get(piece[i : i + size])
             if value is not None:
-                return _phrase_convert(piece[:i], size) + value + _phrase_convert(piece[i + size :], size)
+                return (
+                    _phrase_convert(piece[:i], size)
+                    + value
+                    + _phrase_convert(piece[i + size :], size)
+                )
     return piece.translate(table)
 
 

@@ -11,7 +11,21 @@ _PERCENT_WORDS = {"%": "百分之", "‰": "千分之", "‱": "万分之"}
 _SIGN_WORDS = {"-": "负", "+": "正", "±": "正负"}
 
 # A temperature after the number (℃, °C, °F), or 度 after a temperature word
-_TEMP_WORD = alt("气温", "低温", "高温", "温度", "体感", "水温", "最低", "最高", "降至", "跌至", "跌到", "降到", "零度")
+_TEMP_WORD = alt(
+    "气温",
+    "低温",
+    "高温",
+    "温度",
+    "体感",
+    "水温",
+    "最低",
+    "最高",
+    "降至",
+    "跌至",
+    "跌到",
+    "降到",
+    "零度",
+)
 _TEMP_UNIT = rf"(?:到-?{NUM})?[ \t]?(?:℃|℉|°[CF]?)"
 _SIGN = re.compile(
     rf"(?P<cue>{_TEMP_WORD}[^\d\n，。；]{{0,3}})?(?<![\d.A-Za-z)）])(?P<s>[-+±])(?=(?P<n>{NUM})(?P<temp>{_TEMP_UNIT})?(?P<du>度)?)"

@@ -150,16 +150,52 @@ _VOICE_ROWS = [
     ("zh-CN-YunxiNeural", "Male", "Chinese (Mainland)", ["Novel"], ["Lively", "Sunshine"]),
     ("zh-CN-YunxiaNeural", "Male", "Chinese (Mainland)", ["Cartoon", "Novel"], ["Cute"]),
     ("zh-CN-YunyangNeural", "Male", "Chinese (Mainland)", ["News"], ["Professional", "Reliable"]),
-    ("zh-CN-liaoning-XiaobeiNeural", "Female", "Chinese (Northeastern Mandarin)", ["Dialect"], ["Humorous"]),
-    ("zh-CN-shaanxi-XiaoniNeural", "Female", "Chinese (Zhongyuan Mandarin Shaanxi)", ["Dialect"], ["Bright"]),
-    ("zh-HK-HiuGaaiNeural", "Female", "Chinese (Cantonese Traditional)", ["General"], ["Friendly", "Positive"]),
+    (
+        "zh-CN-liaoning-XiaobeiNeural",
+        "Female",
+        "Chinese (Northeastern Mandarin)",
+        ["Dialect"],
+        ["Humorous"],
+    ),
+    (
+        "zh-CN-shaanxi-XiaoniNeural",
+        "Female",
+        "Chinese (Zhongyuan Mandarin Shaanxi)",
+        ["Dialect"],
+        ["Bright"],
+    ),
+    (
+        "zh-HK-HiuGaaiNeural",
+        "Female",
+        "Chinese (Cantonese Traditional)",
+        ["General"],
+        ["Friendly", "Positive"],
+    ),
     ("zh-HK-HiuMaanNeural", "Female", "Chinese (Hong Kong)", ["General"], ["Friendly", "Positive"]),
     ("zh-HK-WanLungNeural", "Male", "Chinese (Hong Kong)", ["General"], ["Friendly", "Positive"]),
     ("zh-TW-HsiaoChenNeural", "Female", "Chinese (Taiwan)", ["General"], ["Friendly", "Positive"]),
-    ("zh-TW-HsiaoYuNeural", "Female", "Chinese (Taiwanese Mandarin)", ["General"], ["Friendly", "Positive"]),
+    (
+        "zh-TW-HsiaoYuNeural",
+        "Female",
+        "Chinese (Taiwanese Mandarin)",
+        ["General"],
+        ["Friendly", "Positive"],
+    ),
     ("zh-TW-YunJheNeural", "Male", "Chinese (Taiwan)", ["General"], ["Friendly", "Positive"]),
-    ("en-US-EmmaMultilingualNeural", "Female", "English (United States)", ["Conversation", "Copilot"], ["Cheerful", "Clear", "Conversational"]),
-    ("en-US-AriaNeural", "Female", "English (United States)", ["News", "Novel"], ["Positive", "Confident"]),
+    (
+        "en-US-EmmaMultilingualNeural",
+        "Female",
+        "English (United States)",
+        ["Conversation", "Copilot"],
+        ["Cheerful", "Clear", "Conversational"],
+    ),
+    (
+        "en-US-AriaNeural",
+        "Female",
+        "English (United States)",
+        ["News", "Novel"],
+        ["Positive", "Confident"],
+    ),
     ("en-US-GuyNeural", "Male", "English (United States)", ["News", "Novel"], ["Passion"]),
 ]
 
@@ -313,7 +349,11 @@ def expected_boundaries(text: str, boundary: str = "SentenceBoundary") -> List[D
         if boundary == "WordBoundary":
             # the reported text is the speakable token, not attached punctuation
             shown = "".join(c for c in seg if not c.isspace())
-            core = [m.group(0) for m in _WORD_RE.finditer(seg) if any(_is_speakable(c) for c in m.group(0))]
+            core = [
+                m.group(0)
+                for m in _WORD_RE.finditer(seg)
+                if any(_is_speakable(c) for c in m.group(0))
+            ]
             shown = core[0] if core else shown
         else:
             shown = seg.strip()
@@ -398,7 +438,9 @@ class EdgeRequest:
     text: Optional[str] = None  # XML-unescaped prosody text
     attempt: int = 0  # earlier connections with the same (voice, text)
     fault: Optional[str] = None  # injected fault, if any
-    outcome: str = "pending"  # "ok", a fault name, "unknown_voice", "punctuation_only", "client_gone", ...
+    outcome: str = (
+        "pending"  # "ok", a fault name, "unknown_voice", "punctuation_only", "client_gone", ...
+    )
     audio_bytes_total: int = 0  # size of the full audio for this text
     audio_bytes_sent: int = 0
     boundaries_sent: int = 0
@@ -660,7 +702,9 @@ class FakeEdgeServer:
         HTTP-level fault (403_skew, a status code, reset) to the voice list.
         """
         if fault not in FAULTS and not fault.isdigit():
-            raise ValueError(f"unknown fault {fault!r}; known: {', '.join(FAULTS)} or an HTTP status")
+            raise ValueError(
+                f"unknown fault {fault!r}; known: {', '.join(FAULTS)} or an HTTP status"
+            )
         if target not in ("ws", "voices"):
             raise ValueError("target must be 'ws' or 'voices'")
         with self._lock:
@@ -768,7 +812,9 @@ class FakeEdgeServer:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _hold_until_gone(self, request: web.Request, cap: float, ws: Optional[web.WebSocketResponse] = None) -> None:
+    async def _hold_until_gone(
+        self, request: web.Request, cap: float, ws: Optional[web.WebSocketResponse] = None
+    ) -> None:
         """Keep the connection open, sending nothing, until the client goes away / stop / cap."""
         assert self._stopping is not None
         deadline = time.monotonic() + cap
@@ -778,7 +824,12 @@ class FakeEdgeServer:
                     msg = await ws.receive(timeout=0.1)
                 except asyncio.TimeoutError:
                     continue
-                if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED, WSMsgType.ERROR):
+                if msg.type in (
+                    WSMsgType.CLOSE,
+                    WSMsgType.CLOSING,
+                    WSMsgType.CLOSED,
+                    WSMsgType.ERROR,
+                ):
                     return
             else:
                 transport = request.transport
@@ -794,7 +845,9 @@ class FakeEdgeServer:
         now = time.time() + self.clock_offset
         return any(token == generate_sec_ms_gec_v2(now + d) for d in (-300, 0, 300))
 
-    async def _handshake_fault(self, request: web.Request, rec: EdgeRequest, fault: str) -> web.StreamResponse:
+    async def _handshake_fault(
+        self, request: web.Request, rec: EdgeRequest, fault: str
+    ) -> web.StreamResponse:
         rec.fault = fault
         rec.outcome = fault
         if fault == "403_skew":
@@ -822,7 +875,9 @@ class FakeEdgeServer:
         with self._lock:
             self._voice_list_requests.append(entry)
             fault = self._take_rule(
-                EdgeRequest(index=-1, query=entry["query"], headers=entry["headers"]), "handshake", target="voices"
+                EdgeRequest(index=-1, query=entry["query"], headers=entry["headers"]),
+                "handshake",
+                target="voices",
             )
         if fault is not None:
             entry["outcome"] = fault
@@ -893,7 +948,9 @@ class FakeEdgeServer:
             return None
         return msg.data
 
-    async def _serve_ws(self, request: web.Request, ws: web.WebSocketResponse, rec: EdgeRequest) -> None:
+    async def _serve_ws(
+        self, request: web.Request, ws: web.WebSocketResponse, rec: EdgeRequest
+    ) -> None:
         cfg_frame = await self._read_text_frame(ws)
         if cfg_frame is None:
             rec.outcome = "client_gone"
@@ -977,7 +1034,9 @@ class FakeEdgeServer:
             return
         if fault == "bad_metadata":
             rec.outcome = fault
-            await sender.raw_text("audio.metadata", json.dumps({"Metadata": [{"Type": "SessionEnd", "Data": {}}]}))
+            await sender.raw_text(
+                "audio.metadata", json.dumps({"Metadata": [{"Type": "SessionEnd", "Data": {}}]})
+            )
             await self._drain(ws)
             return
 
@@ -987,7 +1046,11 @@ class FakeEdgeServer:
 
         if fault == "bad_binary":
             rec.outcome = fault
-            header = b"Path:audio\r\nX-RequestId:" + rec.request_id.encode() + b"\r\nContent-Type:audio/mpeg\r\n"
+            header = (
+                b"Path:audio\r\nX-RequestId:"
+                + rec.request_id.encode()
+                + b"\r\nContent-Type:audio/mpeg\r\n"
+            )
             await ws.send_bytes(struct.pack(">H", len(header)) + header + audio[:FRAME_BYTES])
             await self._drain(ws)
             return
@@ -1092,7 +1155,11 @@ class _Sender:
             "Data": {
                 "Offset": b["offset"],
                 "Duration": b["duration"],
-                "text": {"Text": escape(b["text"]), "Length": len(b["text"]), "BoundaryType": b["type"]},
+                "text": {
+                    "Text": escape(b["text"]),
+                    "Length": len(b["text"]),
+                    "BoundaryType": b["type"],
+                },
             },
         }
         await self.raw_text("audio.metadata", json.dumps({"Metadata": [entry]}, ensure_ascii=False))
@@ -1111,8 +1178,16 @@ class _Sender:
 # ---------------------------------------------------------------------------
 
 _PROXY_VARS = (
-    "HTTP_PROXY", "HTTPS_PROXY", "WS_PROXY", "WSS_PROXY", "ALL_PROXY",
-    "http_proxy", "https_proxy", "ws_proxy", "wss_proxy", "all_proxy",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "WS_PROXY",
+    "WSS_PROXY",
+    "ALL_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "ws_proxy",
+    "wss_proxy",
+    "all_proxy",
 )
 
 
@@ -1198,16 +1273,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--latency", type=float, default=0.0, help="seconds before the first frame")
     p.add_argument("--speed", type=float, default=None, help="audio seconds per wall-clock second")
     p.add_argument("--fault-rate", type=float, default=0.0)
-    p.add_argument("--faults", default="no_audio,truncate,503,reset", help="comma-separated fault names")
+    p.add_argument(
+        "--faults", default="no_audio,truncate,503,reset", help="comma-separated fault names"
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-concurrent", type=int, default=None)
     args = p.parse_args(argv)
 
     server = FakeEdgeServer(
-        args.host, args.port, latency=args.latency, speed=args.speed, max_concurrent=args.max_concurrent
+        args.host,
+        args.port,
+        latency=args.latency,
+        speed=args.speed,
+        max_concurrent=args.max_concurrent,
     )
     if args.fault_rate > 0:
-        server.fault_rate(args.fault_rate, [f.strip() for f in args.faults.split(",") if f.strip()], seed=args.seed)
+        server.fault_rate(
+            args.fault_rate,
+            [f.strip() for f in args.faults.split(",") if f.strip()],
+            seed=args.seed,
+        )
     with server:
         print(f"fake edge-tts listening on {server.base_url}")
         print(f"WSS_URL    = {server.wss_url}")
@@ -1220,8 +1305,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             pass
         finally:
             reqs = server.requests
-            print(f"\n{len(reqs)} connections; outcomes: "
-                  + ", ".join(f"{o}={sum(1 for r in reqs if r.outcome == o)}" for o in sorted({r.outcome for r in reqs})))
+            print(
+                f"\n{len(reqs)} connections; outcomes: "
+                + ", ".join(
+                    f"{o}={sum(1 for r in reqs if r.outcome == o)}"
+                    for o in sorted({r.outcome for r in reqs})
+                )
+            )
     return 0
 
 
