@@ -10,11 +10,14 @@ other programs call these directly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 from digest.article import Article, parse_article
 from digest.cache import ClipCache, default_cache_dir
@@ -39,6 +42,7 @@ from digest.voices import VoicePreset, resolve_voice
 DEFAULT_SHOW = os.environ.get("DIGEST_SHOW", "digest 每日简报")
 OFFLINE_VOICE = "cmn"
 Warn = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,39 @@ def load_cover(path: Path) -> tuple[bytes, str]:
     raise DigestError(f"cover {path}: not a JPEG or PNG image")
 
 
+def run_interruptible(work: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run, except that Ctrl-C cancels `work` and lets it clean up first.
+
+    Python 3.11's asyncio.run does this itself; on 3.10 a KeyboardInterrupt
+    lands in whichever task happens to run and the rest are torn down noisily.
+    The interrupt is raised again once the work has unwound.
+    """
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(work)
+    interrupted = False
+
+    def interrupt() -> None:
+        nonlocal interrupted
+        interrupted = True
+        task.cancel()
+
+    try:
+        loop.add_signal_handler(signal.SIGINT, interrupt)
+    except (NotImplementedError, RuntimeError, ValueError):
+        pass  # not the main thread, or no signal support: the default handling applies
+    try:
+        return loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        if interrupted:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.remove_signal_handler(signal.SIGINT)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
 def build_episode(
     source: str | Path,
     options: BuildOptions = BuildOptions(),
@@ -164,7 +201,7 @@ def build_episode(
         raise DigestError("--concurrency must be at least 1")
     engine, voice = choose_engine(options.engine, prepared.preset, options, warn)
     stats = SynthesisStats()
-    clips = asyncio.run(
+    clips = run_interruptible(
         synthesize_script(
             prepared.script,
             engine,
