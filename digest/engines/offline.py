@@ -54,6 +54,7 @@ from ctypes import POINTER, c_char_p, c_int, c_short, c_size_t, c_uint, c_void_p
 from dataclasses import dataclass
 
 from digest.engines.base import Boundary, EngineError, Speech, VoiceSettings
+from digest.mp3 import Frames, Mp3Error, read_frames
 
 ENGINE_REVISION = "1"
 
@@ -65,8 +66,6 @@ MAX_PITCH_SHIFT = 100  # Hz
 MIN_PITCH_HZ = 30
 
 OUT_RATE = 24000
-SAMPLES_PER_FRAME = 576  # MPEG-2 Layer III
-FRAME_BYTES = 144  # 72 * 48000 / 24000, never padded
 ENCODER_DELAY = 1105 / OUT_RATE  # lame's start delay, seen in every decoder without gapless info
 PEAK_GUARD = int(32768 * 10 ** (-2 / 20))  # -2 dBFS
 PEAK_TARGET = int(32768 * 10 ** (-3 / 20))  # -3 dBFS
@@ -380,7 +379,7 @@ def _limit_peak(pcm: bytes) -> bytes:
     return a.tobytes()
 
 
-def _encode_mp3(pcm: bytes, in_rate: int) -> bytes:
+def _encode_mp3(pcm: bytes, in_rate: int) -> Frames:
     try:
         import lameenc
     except ImportError as exc:
@@ -392,12 +391,13 @@ def _encode_mp3(pcm: bytes, in_rate: int) -> bytes:
     enc.set_bit_rate(48)
     enc.set_quality(2)
     mp3 = bytes(enc.encode(pcm) + enc.flush())
-    if not mp3 or len(mp3) % FRAME_BYTES or mp3[:4] != b"\xff\xf3\x64\xc4":
-        raise EngineError(
-            f"lameenc produced unexpected output ({len(mp3)} bytes, header {mp3[:4].hex()})",
-            retryable=False,
-        )
-    return mp3
+    try:
+        frames = read_frames(mp3)  # every frame in the episode format, nothing else
+    except Mp3Error as exc:
+        raise EngineError(f"lameenc produced unexpected output: {exc}", retryable=False) from exc
+    if frames.data != mp3:
+        raise EngineError("lameenc output is not whole bare frames", retryable=False)
+    return frames
 
 
 # -- sentence boundaries ---------------------------------------------------------
@@ -496,9 +496,9 @@ def _speak_blocking(text: str, voice: VoiceSettings) -> Speech:
     if not pcm:
         raise EngineError("espeak produced no audio for this text", retryable=False)
     pcm = _limit_peak(pcm)
-    mp3 = _encode_mp3(pcm, in_rate)
-    duration = len(mp3) // FRAME_BYTES * SAMPLES_PER_FRAME / OUT_RATE
-    return Speech(audio=mp3, boundaries=_boundaries(text, events, in_rate, duration))
+    frames = _encode_mp3(pcm, in_rate)
+    boundaries = _boundaries(text, events, in_rate, frames.duration)
+    return Speech(audio=frames.data, boundaries=boundaries)
 
 
 def _library_version() -> str:
