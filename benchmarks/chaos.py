@@ -3,7 +3,7 @@
     python benchmarks/chaos.py [--rate 0.15] [--seed 7] [--concurrency 6]
 
 Both builds run the REAL edge_tts client against the fake edge-tts server
-(digest.testing.fake_edge), with the same article and --date and separate
+(digest_testing.fake_edge), with the same article and --date and separate
 cache folders.  The fake's audio is a pure function of the text, so the
 episode built through the faults must be byte-identical to the fault-free one:
 any truncated, stalled or malformed response that slipped through would show.
@@ -26,7 +26,7 @@ import edge_tts.drm
 
 from digest.pipeline import BuildOptions, build_episode, prepare_script
 from digest.synthesis import RetryPolicy
-from digest.testing.fake_edge import FakeEdgeServer, point_edge_tts_at
+from digest_testing.fake_edge import FakeEdgeServer, point_edge_tts_at
 
 FAULTS = [
     "403_skew",

@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from digest.testing.fake_edge import FakeEdgeServer
+from digest_testing.fake_edge import FakeEdgeServer
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "tests" / "data" / "meta-talent-war.txt"
@@ -30,7 +30,7 @@ def build(server: FakeEdgeServer, cache: Path, out: Path, concurrency: int) -> f
     command = [
         sys.executable,
         "-m",
-        "digest.testing.against",
+        "digest_testing.against",
         server.base_url,
         "build",
         str(SEED),

@@ -15,7 +15,7 @@ Decoding order:
 5. charset-normalizer's unrestricted guess, accepted only if it looks like text.
 
 Newlines are normalized to "\\n".  HTML pages (by extension or by their first
-tag) are reduced to the text of their main content by `digest.html`.
+tag) are reduced to the text of their main content by `digest.html_text`.
 
 Every failure is a `DigestError` with a one-line message naming the file.
 """
@@ -29,7 +29,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from digest.errors import DigestError
-from digest.html import html_to_text, looks_like_html
+from digest.html_text import html_to_text, looks_like_html
 
 __all__ = ["read_text", "decode_bytes"]
 

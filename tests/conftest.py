@@ -1,6 +1,6 @@
 import pytest
 
-from digest.testing.fake_edge import FakeEdgeServer, patch_edge_tts_with_monkeypatch
+from digest_testing.fake_edge import FakeEdgeServer, patch_edge_tts_with_monkeypatch
 
 
 @pytest.fixture

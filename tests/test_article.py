@@ -432,7 +432,7 @@ def test_bold_plain_headings():
 
 
 def test_html_page_text_from_reading_is_sectioned():
-    from digest.html import html_to_text
+    from digest.html_text import html_to_text
 
     html = (
         "<!doctype html><html><head><title>网页标题 - 站点</title><style>p{}</style></head><body>"

@@ -14,12 +14,12 @@ from mutagen.id3 import ID3
 from typer.testing import CliRunner
 
 from digest.article import parse_article
-from digest.audio import decode_errors, decode_mp3
+from digest_testing.audio import decode_errors, decode_mp3
 from digest.cli import app
 from digest.errors import SynthesisFailed
 from digest.pipeline import BuildOptions, build_episode
 from digest.synthesis import RetryPolicy
-from digest.testing.fake_edge import read_tags
+from digest_testing.fake_edge import read_tags
 
 DATA = Path(__file__).parent / "data"
 SEED = DATA / "meta-talent-war.txt"
@@ -61,7 +61,7 @@ def chap_frames_in_file_order(path: Path) -> list[tuple[str, int]]:
 @pytest.fixture(scope="module")
 def seed_build(tmp_path_factory):
     """One build of the seed article, shared by the assertions below."""
-    from digest.testing.fake_edge import FakeEdgeServer, point_edge_tts_at
+    from digest_testing.fake_edge import FakeEdgeServer, point_edge_tts_at
 
     tmp_path = tmp_path_factory.mktemp("seed")
     with FakeEdgeServer() as server, point_edge_tts_at(server):
@@ -124,7 +124,7 @@ def test_seed_requests_are_small_and_simplified(seed_build):
 
 def test_seed_episode_clips_are_in_script_order(seed_build):
     result, requests = seed_build
-    from digest.testing.fake_edge import fake_audio
+    from digest_testing.fake_edge import fake_audio
 
     texts = {read_tags(fake_audio(r.text))[0]: r.text for r in requests}
     spoken = [texts[tag] for tag in read_tags(result.files.mp3.read_bytes()) if tag in texts]

@@ -10,7 +10,7 @@ import pytest
 from mutagen.id3 import ID3
 from typer.testing import CliRunner
 
-from digest.audio import decode_errors, decode_mp3
+from digest_testing.audio import decode_errors, decode_mp3
 from digest.cli import app
 from digest.pipeline import BuildOptions, build_episode
 from digest.synthesis import RetryPolicy

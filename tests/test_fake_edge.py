@@ -19,8 +19,8 @@ from edge_tts.exceptions import (
     WebSocketError,
 )
 
-from digest.audio import decode_errors
-from digest.testing.fake_edge import (
+from digest_testing.audio import decode_errors
+from digest_testing.fake_edge import (
     FRAME_BYTES,
     FRAME_SECONDS,
     FRAME_TICKS,
@@ -421,7 +421,7 @@ def test_token_check_with_server_clock_ahead(monkeypatch):
 def test_standalone_cli():
     env = dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "digest.testing.fake_edge", "--port", "0", "--latency", "0"],
+        [sys.executable, "-m", "digest_testing.fake_edge", "--port", "0", "--latency", "0"],
         stdout=subprocess.PIPE,
         text=True,
         env=env,

@@ -1,7 +1,7 @@
 """The fault matrix: every failure the edge-tts service is known for, one test each.
 
 Each test builds a real episode with the REAL edge_tts client talking to the
-fake server (digest.testing.fake_edge), with one fault injected into some
+fake server (digest_testing.fake_edge), with one fault injected into some
 request(s), and checks that
 
 * the build succeeds and the MP3 is byte-identical to a fault-free build of the
@@ -32,12 +32,12 @@ import mutagen.id3
 import pytest
 from typer.testing import CliRunner
 
-from digest.audio import decode_errors
+from digest_testing.audio import decode_errors
 from digest.cli import app
 from digest.errors import SynthesisFailed
 from digest.pipeline import BuildOptions, BuildResult, build_episode, prepare_script
 from digest.synthesis import MAX_CONCURRENCY, RetryPolicy
-from digest.testing.fake_edge import (
+from digest_testing.fake_edge import (
     FakeEdgeServer,
     audio_frames_for,
     default_voices,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.audio import decode_errors, decode_mp3, ffmpeg_exe
+from digest_testing.audio import decode_errors, decode_mp3, ffmpeg_exe
 from digest.engines import offline
 from digest.engines.base import Boundary, EngineError, Speech, VoiceSettings
 from digest.engines.offline import OfflineEngine, offline_available, split_sentences

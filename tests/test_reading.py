@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import DigestError
-from digest.html import html_to_text
+from digest.html_text import html_to_text
 from digest.reading import decode_bytes, read_text
 
 DATA = Path(__file__).parent / "data"

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from digest.cache import clip_key
 from digest.cli import app
 from digest.engines.edge import EdgeEngine
-from digest.testing.fake_edge import (
+from digest_testing.fake_edge import (
     FakeEdgeServer,
     fake_audio,
     patch_edge_tts_with_monkeypatch,
@@ -45,7 +45,7 @@ SPEED = 150.0  # audio seconds per wall-clock second: ~0.13 s per chunk
 
 RUNNER = """
 import sys
-from digest.testing.fake_edge import point_edge_tts_at
+from digest_testing.fake_edge import point_edge_tts_at
 from digest.cli import app
 with point_edge_tts_at(sys.argv[1]):
     app(sys.argv[2:], prog_name="digest")

@@ -24,9 +24,9 @@ from . import cleanup, protect
 from .base import Ctx
 from .contract import violations
 from .lexicon import apply_lexicon, default_lexicon, load_lexicon
-from .pipeline import TRIGGER, run_typed_rules
+from .rules import TRIGGER, run_typed_rules
 from .protect import extract_links
-from .script import convert_script
+from .conversion import convert_script
 
 __all__ = ["normalize", "load_lexicon", "extract_links", "violations", "is_mainland"]
 

@@ -1,6 +1,6 @@
 """Run the digest CLI against a fake edge-tts server in another process.
 
-    python -m digest.testing.against http://127.0.0.1:PORT build article.txt ...
+    python -m digest_testing.against http://127.0.0.1:PORT build article.txt ...
 
 Used by benchmarks and tests that need a real process (timing, signals).
 """
@@ -8,7 +8,7 @@ Used by benchmarks and tests that need a real process (timing, signals).
 import sys
 
 from digest.cli import app
-from digest.testing.fake_edge import point_edge_tts_at
+from digest_testing.fake_edge import point_edge_tts_at
 
 
 def main() -> None:

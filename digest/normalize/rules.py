@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from . import calendar, cardinals, codes, mathsym, money, ranges, scores, signs, units
+from . import cardinals, codes, dates, mathsym, money, ranges, scores, signs, units
 from .base import Ctx
 
 Rule = Callable[[str, Ctx], str]
@@ -19,17 +19,17 @@ Rule = Callable[[str, Ctx], str]
 TYPED_RULES: list[tuple[str, Rule]] = [
     ("currency", money.currency),  # US$3.5億 → 3.5億美元
     ("taiwan_zhao", money.taiwan_zhao),  # 18兆元 → 18万亿元 (zh-CN)
-    ("numeric_dates", calendar.numeric_dates),  # 2027/4/12, 113/11/30
-    ("month_day", calendar.month_day),  # 于9/28, 9月7—9日, 3·15
+    ("numeric_dates", dates.numeric_dates),  # 2027/4/12, 113/11/30
+    ("month_day", dates.month_day),  # 于9/28, 9月7—9日, 3·15
     ("scores_and_ratios", scores.scores_and_ratios),  # 以4:1大胜, 21:9
-    ("clock_times", calendar.clock_times),  # 02:50, 22:30-05:00, race 2:21:47
+    ("clock_times", dates.clock_times),  # 02:50, 22:30-05:00, race 2:21:47
     ("phone_numbers", codes.phone_numbers),  # 0800-092-000, 拨打12315
     ("digit_strings", codes.digit_strings),  # 95后, 921大地震, (300750), 波音777
     ("latin_names", codes.latin_names),  # GPT-5, RTX5080, 7B, 5G
     ("ranges", ranges.ranges),  # 300–500, 6-9%, (1924–2018)
     ("percentages", signs.percentages),  # 58.7%, -2.3%, 1.8‰
     ("signs", signs.signs),  # -85亿 → 负, -31℃ → 零下
-    ("years", calendar.years),  # 2035年 vs 1300多年
+    ("years", dates.years),  # 2035年 vs 1300多年
     ("units", units.units),  # km, m², ℃, km/h, mAh
     ("math_symbols", mathsym.math_symbols),  # 8+7=15, ≥7.0, 10^24, 30+
     ("fractions", mathsym.fractions),  # 约1/6, 3又1/2

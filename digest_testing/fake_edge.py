@@ -1211,7 +1211,7 @@ def point_edge_tts_at(server: Any) -> Iterator[Any]:
     """Patch edge_tts to use ``server`` (no pytest needed); everything is restored on exit.
 
     ``server`` is a :class:`FakeEdgeServer`, or the base URL / port of a
-    standalone one (``python -m digest.testing.fake_edge``).  Patches
+    standalone one (``python -m digest_testing.fake_edge``).  Patches
     ``edge_tts.communicate.WSS_URL`` and ``edge_tts.voices.VOICE_LIST``, sets
     ``NO_PROXY``, removes proxy variables and resets
     ``edge_tts.drm.DRM.clock_skew_seconds`` to 0.0.
@@ -1265,7 +1265,7 @@ def patch_edge_tts_with_monkeypatch(monkeypatch: Any, server: FakeEdgeServer) ->
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     p = argparse.ArgumentParser(
-        prog="python -m digest.testing.fake_edge",
+        prog="python -m digest_testing.fake_edge",
         description="Run the fake edge-tts service in the foreground.",
     )
     p.add_argument("--host", default="127.0.0.1")

@@ -6,7 +6,7 @@ exactly OpenCC's output: OpenCC first replaces the phrases of TSPhrases.txt and 
 remaining character by its first TSCharacters.txt value. A text holding no phrase is therefore
 converted by one `str.translate` with a table built once from OpenCC's own dictionary files;
 a text holding one gets the same longest-phrase-first matching OpenCC does, in a few lines.
-tests/test_normalize_script.py checks the result against OpenCC itself.
+tests/test_normalize_conversion.py checks the result against OpenCC itself.
 """
 
 from __future__ import annotations
