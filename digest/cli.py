@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 
 import typer
 
-from digest.errors import DigestError
+from digest.errors import DigestError, EngineError, InputError, SynthesisError
 from digest.pipeline import DEFAULT_SHOW, BuildOptions, build_episode, prepare_script
 from digest.synthesis import Progress, RetryPolicy
 
@@ -35,13 +35,18 @@ def warn(message: str) -> None:
     typer.echo(f"digest: warning: {message}", err=True)
 
 
+def exit_code(error: DigestError) -> int:
+    """1 when speech could not be had, 2 for bad input, usage or an unusable output folder."""
+    return 1 if isinstance(error, (SynthesisError, EngineError)) else 2
+
+
 @contextmanager
 def user_errors() -> Iterator[None]:
     """Turn the library's errors into one line on stderr and an exit code."""
     try:
         yield
     except DigestError as exc:
-        fail(str(exc), exc.exit_code)
+        fail(str(exc), exit_code(exc))
     except KeyboardInterrupt:
         fail("interrupted; finished clips are cached, run the same command to resume", 130)
 
@@ -80,7 +85,7 @@ def parse_date(value: Optional[str]) -> Optional[dt.date]:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise DigestError(f"--date {value!r} is not a date in YYYY-MM-DD form") from None
+        raise InputError(f"--date {value!r} is not a date in YYYY-MM-DD form") from None
 
 
 ArticleArg = typer.Argument(..., help="Article file (text, Markdown or HTML), or - for stdin.")

@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from digest.errors import DigestError
+from digest.errors import InputError
 
 TEMP_SUFFIX = ".tmp"
 
@@ -17,11 +17,11 @@ def ensure_folder(folder: Path, role: str) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError):
-        raise DigestError(f"{role} {folder} is not a folder") from None
+        raise InputError(f"{role} {folder} is not a folder") from None
     except OSError as exc:
-        raise DigestError(f"{role} {folder}: {exc.strerror}") from None
+        raise InputError(f"{role} {folder}: {exc.strerror}") from None
     if not os.access(folder, os.W_OK | os.X_OK):
-        raise DigestError(f"{role} {folder} is not writable")
+        raise InputError(f"{role} {folder} is not writable")
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -11,14 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from digest.errors import Mp3Error
+
 # Layer III bitrates in kbps, indexed by the 4-bit bitrate field.
 _BITRATES_V1 = (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
 _BITRATES_V2 = (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)
 _SAMPLE_RATES = {3: (44100, 48000, 32000), 2: (22050, 24000, 16000), 0: (11025, 12000, 8000)}
-
-
-class Mp3Error(ValueError):
-    """The bytes are not a stream of MPEG Layer III frames."""
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from digest.episode import Cue, Episode
-from digest.errors import DigestError
+from digest.errors import OutputError
 from digest.files import write_atomically
 from digest.tags import EpisodeInfo, build_tag
 
@@ -109,5 +109,5 @@ def write_episode(episode: Episode, info: EpisodeInfo, folder: Path) -> EpisodeF
         # one line for the user, and no half episode (sidecars without the MP3).
         for done in written:
             done.unlink(missing_ok=True)
-        raise DigestError(f"could not write {path}: {exc.strerror or exc}") from None
+        raise OutputError(f"could not write {path}: {exc.strerror or exc}") from None
     return files

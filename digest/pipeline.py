@@ -23,7 +23,7 @@ from digest.article import Article, parse_article
 from digest.cache import ClipCache, default_cache_dir
 from digest.engines import ENGINE_CHOICES, Engine, VoiceSettings, edge_reachable, get_engine
 from digest.episode import Episode, assemble
-from digest.errors import DigestError
+from digest.errors import InputError
 from digest.files import ensure_folder
 from digest.normalize import load_lexicon
 from digest.outputs import EpisodeFiles, write_episode
@@ -93,7 +93,7 @@ def prepare_script(source: str | Path, options: BuildOptions) -> Prepared:
     lexicon = load_lexicon(options.lexicon)
     script = build_script(article, preset.settings.locale, lexicon, max_chars=options.chunk_chars)
     if not script.chapters:
-        raise DigestError(f"{source}: nothing to speak")
+        raise InputError(f"{source}: nothing to speak")
     return Prepared(article, preset, script)
 
 
@@ -102,10 +102,10 @@ def choose_engine(
 ) -> tuple[Engine, VoiceSettings]:
     """Pick one engine for the whole episode, and the voice it speaks with."""
     if mode not in ENGINE_CHOICES:
-        raise DigestError(f"unknown engine {mode!r}: choose {', '.join(ENGINE_CHOICES)}")
+        raise InputError(f"unknown engine {mode!r}: choose {', '.join(ENGINE_CHOICES)}")
     if preset.engine == "offline":
         if mode == "edge":
-            raise DigestError(
+            raise InputError(
                 f"voice {preset.name!r} is an offline voice; it cannot use --engine edge"
             )
         mode = "offline"
@@ -139,12 +139,12 @@ def load_cover(path: Path) -> tuple[bytes, str]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise DigestError(f"cover {path}: {exc.strerror}") from None
+        raise InputError(f"cover {path}: {exc.strerror}") from None
     if data.startswith(b"\xff\xd8\xff"):
         return data, "image/jpeg"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return data, "image/png"
-    raise DigestError(f"cover {path}: not a JPEG or PNG image")
+    raise InputError(f"cover {path}: not a JPEG or PNG image")
 
 
 def run_interruptible(work: Coroutine[Any, Any, T]) -> T:
@@ -198,7 +198,7 @@ def build_episode(
         )
         concurrency = MAX_CONCURRENCY
     if concurrency < 1:
-        raise DigestError("--concurrency must be at least 1")
+        raise InputError("--concurrency must be at least 1")
     engine, voice = choose_engine(options.engine, prepared.preset, options, warn)
     stats = SynthesisStats()
     clips = run_interruptible(

@@ -17,7 +17,7 @@ Decoding order:
 Newlines are normalized to "\\n".  HTML pages (by extension or by their first
 tag) are reduced to the text of their main content by `digest.html_text`.
 
-Every failure is a `DigestError` with a one-line message naming the file.
+Every failure is an `InputError` with a one-line message naming the file.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
-from digest.errors import DigestError
+from digest.errors import InputError
 from digest.html_text import html_to_text, looks_like_html
 
 __all__ = ["read_text", "decode_bytes"]
@@ -52,7 +52,7 @@ _CJK_PUNCT = frozenset("，。、；：？！「」『』（）《》“”…�
 def read_text(source: str | Path, max_chars: int = 2_000_000) -> str:
     """Read an article from `source` (a path, or "-" for stdin) and return its text.
 
-    Raises DigestError (one line, naming the file) for a missing file, a
+    Raises InputError (one line, naming the file) for a missing file, a
     directory, an unreadable file, an empty or content-free file (whitespace or
     punctuation only), binary data, an undecodable encoding, or more than
     `max_chars` characters.
@@ -68,7 +68,7 @@ def read_text(source: str | Path, max_chars: int = 2_000_000) -> str:
         is_html_name = path.suffix.lower() in (".html", ".htm", ".xhtml")
 
     if not data:
-        raise DigestError(f"{name} is empty")
+        raise InputError(f"{name} is empty")
     text = decode_bytes(data, name)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
@@ -76,13 +76,13 @@ def read_text(source: str | Path, max_chars: int = 2_000_000) -> str:
     if is_html_name or looks_like_html(text):
         text = html_to_text(text)
     if len(text) > max_chars:
-        raise DigestError(
+        raise InputError(
             f"{name} is {len(text):,} characters; the limit is {max_chars:,} (raise it with --max-chars)"
         )
     if not text.strip():
-        raise DigestError(f"{name} is empty (only whitespace)")
+        raise InputError(f"{name} is empty (only whitespace)")
     if not any(ch.isalpha() for ch in text):
-        raise DigestError(f"{name} has no words in it (only whitespace and punctuation)")
+        raise InputError(f"{name} has no words in it (only whitespace and punctuation)")
     return text
 
 
@@ -93,36 +93,36 @@ def _read_stdin() -> bytes:
             return stream.read()
         raw = sys.stdin.read()  # a text stream without a buffer (tests, embedding)
     except OSError as exc:
-        raise DigestError(f"stdin could not be read: {exc.strerror or exc}") from None
+        raise InputError(f"stdin could not be read: {exc.strerror or exc}") from None
     return raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
 
 
 def _read_file(path: Path, name: str, max_chars: int) -> bytes:
     try:
         if path.is_dir():
-            raise DigestError(f"{name} is a directory, not an article file")
+            raise InputError(f"{name} is a directory, not an article file")
         if not path.exists():
-            raise DigestError(f"{name} does not exist")
+            raise InputError(f"{name} does not exist")
         size = path.stat().st_size
         # No encoding we accept spends less than one byte per character except
         # the BOM, so a file this much bigger than the limit cannot fit in it.
         if size > 4 * max_chars + 4:
-            raise DigestError(
+            raise InputError(
                 f"{name} is {size:,} bytes, far more than the limit of {max_chars:,} characters"
                 " (raise it with --max-chars)"
             )
         return path.read_bytes()
-    except DigestError:
+    except InputError:
         raise
     except PermissionError:
-        raise DigestError(f"{name} is not readable (permission denied)") from None
+        raise InputError(f"{name} is not readable (permission denied)") from None
     except IsADirectoryError:
-        raise DigestError(f"{name} is a directory, not an article file") from None
+        raise InputError(f"{name} is a directory, not an article file") from None
     except FileNotFoundError:
-        raise DigestError(f"{name} does not exist") from None
+        raise InputError(f"{name} does not exist") from None
     except OSError as exc:
         reason = (exc.strerror or str(exc)).replace("\n", " ")
-        raise DigestError(f"{name} could not be read: {reason}") from None
+        raise InputError(f"{name} could not be read: {reason}") from None
 
 
 # --------------------------------------------------------------------------- decoding
@@ -143,7 +143,7 @@ def decode_bytes(data: bytes, name: str = "input") -> str:
             try:
                 text = data.decode(encoding)
             except UnicodeDecodeError:
-                raise DigestError(
+                raise InputError(
                     f"{name} starts with a {encoding.upper()} byte-order mark but is not valid {encoding.upper()}"
                 ) from None
             if encoding == "utf-32" and not _looks_like_text(text):
@@ -154,7 +154,7 @@ def decode_bytes(data: bytes, name: str = "input") -> str:
         text = _bomless_utf16(data)
         if text is not None:
             return text
-        raise DigestError(f"{name} is a binary file, not text (it contains NUL bytes)")
+        raise InputError(f"{name} is a binary file, not text (it contains NUL bytes)")
 
     try:
         return _checked(data.decode("utf-8"), name)
@@ -187,15 +187,15 @@ def decode_bytes(data: bytes, name: str = "input") -> str:
         if text and _looks_like_text(text) and _plausible_fallback(text):
             return text
     if _control_bytes(data) > max(2, len(data) // 100):
-        raise DigestError(f"{name} is a binary file, not text")
-    raise DigestError(
+        raise InputError(f"{name} is a binary file, not text")
+    raise InputError(
         f"{name} is not in an encoding digest can read (tried UTF-8, UTF-16, GB18030/GBK, Big5); save it as UTF-8"
     )
 
 
 def _checked(text: str, name: str) -> str:
     if "\x00" in text or not _looks_like_text(text):
-        raise DigestError(f"{name} is a binary file, not text")
+        raise InputError(f"{name} is a binary file, not text")
     return text
 
 

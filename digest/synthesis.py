@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from digest.cache import ClipCache, clip_key
 from digest.engines.base import Boundary, Engine, EngineError, VoiceSettings
-from digest.errors import SynthesisFailed
+from digest.errors import SynthesisError
 from digest.mp3 import Frames, Mp3Error, read_frames
 from digest.script import Script
 
@@ -173,7 +173,7 @@ async def synthesize_script(
                 why = (
                     f" ({failures_in_a_row} requests in a row failed: giving up)" if outage else ""
                 )
-                raise SynthesisFailed(
+                raise SynthesisError(
                     f"{describe_chunk(script, chapter, text)} failed{tries}: {error}{why}"
                 )
             stats.retries += 1

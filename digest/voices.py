@@ -10,7 +10,7 @@ from pathlib import Path
 import platformdirs
 
 from digest.engines.base import VoiceSettings
-from digest.errors import DigestError
+from digest.errors import InputError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -73,10 +73,10 @@ def load_preset(path: Path) -> VoicePreset:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise DigestError(f"{path}: not a readable voice preset ({exc})") from None
+        raise InputError(f"{path}: not a readable voice preset ({exc})") from None
     engine = data.get("engine", "edge")
     if engine not in ENGINE_NAMES or not isinstance(data.get("voice"), str):
-        raise DigestError(f"{path}: a preset needs engine = edge|offline and a voice name")
+        raise InputError(f"{path}: a preset needs engine = edge|offline and a voice name")
     settings = VoiceSettings(
         voice=data["voice"],
         locale=data.get("locale") or locale_of(data["voice"]),
@@ -109,7 +109,7 @@ def resolve_voice(
         preset = VoicePreset(name, "edge", VoiceSettings(voice=name, locale=locale_of(name)))
     else:
         known = ", ".join(sorted(presets))
-        raise DigestError(
+        raise InputError(
             f"unknown voice {name!r}: use a preset ({known}) or a voice from `digest voices`"
         )
     overrides = {}
@@ -126,12 +126,12 @@ def parse_percent(value: str, what: str) -> str:
     """`10%`, `+10%`, `-25%` -> the signed form edge-tts requires."""
     match = _RATE.match(str(value).strip())
     if not match or (what == "rate" and match.group(1) == "-" and int(match.group(2)) >= 100):
-        raise DigestError(f"bad {what} {value!r}: use a signed percentage such as +10% or -20%")
+        raise InputError(f"bad {what} {value!r}: use a signed percentage such as +10% or -20%")
     return f"{match.group(1) or '+'}{int(match.group(2))}%"
 
 
 def parse_pitch(value: str) -> str:
     match = _PITCH.match(str(value).strip())
     if not match:
-        raise DigestError(f"bad pitch {value!r}: use signed hertz such as +5Hz or -10Hz")
+        raise InputError(f"bad pitch {value!r}: use signed hertz such as +5Hz or -10Hz")
     return f"{match.group(1) or '+'}{int(match.group(2))}Hz"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import subprocess
-
 from typing import TYPE_CHECKING
 
 from digest.ffmpeg import ffmpeg_exe, pydub_segment_class

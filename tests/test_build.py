@@ -14,11 +14,11 @@ from mutagen.id3 import ID3
 from typer.testing import CliRunner
 
 from digest.article import parse_article
-from digest_testing.audio import decode_errors, decode_mp3
 from digest.cli import app
-from digest.errors import SynthesisFailed
+from digest.errors import SynthesisError
 from digest.pipeline import BuildOptions, build_episode
 from digest.synthesis import RetryPolicy
+from digest_testing.audio import decode_errors, decode_mp3
 from digest_testing.fake_edge import read_tags
 
 DATA = Path(__file__).parent / "data"
@@ -184,7 +184,7 @@ def test_a_changed_section_only_resynthesizes_its_chunks(fake_edge, tmp_path):
 
 def test_a_chunk_that_keeps_failing_names_its_section_and_writes_nothing(fake_edge, tmp_path):
     fake_edge.fail_next("503", times=None)
-    with pytest.raises(SynthesisFailed) as info:
+    with pytest.raises(SynthesisError) as info:
         build_episode(DATA / "typhoon-traditional.txt", options(tmp_path))
     message = str(info.value)
     assert "section" in message and "“" in message and "503" in message

@@ -10,10 +10,10 @@ import pytest
 from mutagen.id3 import ID3
 from typer.testing import CliRunner
 
-from digest_testing.audio import decode_errors, decode_mp3
 from digest.cli import app
 from digest.pipeline import BuildOptions, build_episode
 from digest.synthesis import RetryPolicy
+from digest_testing.audio import decode_errors, decode_mp3
 
 DATA = Path(__file__).parent / "data"
 ARTICLE = DATA / "typhoon-traditional.txt"

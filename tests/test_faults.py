@@ -32,11 +32,11 @@ import mutagen.id3
 import pytest
 from typer.testing import CliRunner
 
-from digest_testing.audio import decode_errors
-from digest.cli import app
-from digest.errors import SynthesisFailed
+from digest.cli import app, exit_code
+from digest.errors import SynthesisError
 from digest.pipeline import BuildOptions, BuildResult, build_episode, prepare_script
 from digest.synthesis import MAX_CONCURRENCY, RetryPolicy
+from digest_testing.audio import decode_errors
 from digest_testing.fake_edge import (
     FakeEdgeServer,
     audio_frames_for,
@@ -191,11 +191,11 @@ def test_permanent_outage_fails_loudly_after_the_configured_attempts(
 ):
     """Not every fault clears up: then the run fails with a clear error, no file is written."""
     fake_edge.fail_next("503", times=None)
-    with pytest.raises(SynthesisFailed) as failure:
+    with pytest.raises(SynthesisError) as failure:
         build(reference, tmp_path, retry=RetryPolicy(attempts=3, base_delay=0.01, timeout=5.0))
     message = str(failure.value)
     assert "HTTP 503" in message and re.search(r"after [23] attempts", message)
-    assert failure.value.exit_code == 1
+    assert exit_code(failure.value) == 1
     # Either a chunk used its 3 attempts or 10 failures in a row ended the run
     # first; never more than chunks x attempts requests.
     assert 3 <= fake_edge.count(outcome="503") <= 3 * len(reference.texts)
@@ -349,7 +349,7 @@ def service_without_voice(monkeypatch):
 
 def test_unknown_voice_fails_fast_without_a_retry_storm(service_without_voice, reference, tmp_path):
     server = service_without_voice
-    with pytest.raises(SynthesisFailed) as failure:
+    with pytest.raises(SynthesisError) as failure:
         build(
             reference,
             tmp_path,
@@ -473,7 +473,7 @@ def test_an_outage_stops_the_run_early_instead_of_retrying_every_chunk(
     """Every request fails: after a run of failures with no success the build gives
     up, long before each of the 24+ chunks has used its own five attempts."""
     fake_edge.fail_next("503", times=None)
-    with pytest.raises(SynthesisFailed) as failure:
+    with pytest.raises(SynthesisError) as failure:
         build(
             long_reference,
             tmp_path,

@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from digest_testing.audio import decode_errors, decode_mp3, ffmpeg_exe
 from digest.engines import offline
 from digest.engines.base import Boundary, EngineError, Speech, VoiceSettings
 from digest.engines.offline import OfflineEngine, offline_available, split_sentences
+from digest_testing.audio import decode_errors, decode_mp3, ffmpeg_exe
 
 pytestmark = pytest.mark.skipif(not offline_available(), reason="espeak-ng library not loadable")
 

@@ -21,13 +21,13 @@ from typer.testing import CliRunner
 from digest.cache import clip_key
 from digest.cli import app
 from digest.engines.edge import EdgeEngine
+from digest.voices import resolve_voice
 from digest_testing.fake_edge import (
     FakeEdgeServer,
     fake_audio,
     patch_edge_tts_with_monkeypatch,
     point_edge_tts_at,
 )
-from digest.voices import resolve_voice
 
 SECTIONS = 36
 ARTICLE = "\n\n".join(

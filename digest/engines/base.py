@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from digest.errors import EngineError
+
+__all__ = ["Boundary", "Engine", "EngineError", "Speech", "VoiceSettings"]
+
 
 @dataclass(frozen=True)
 class VoiceSettings:
@@ -41,15 +45,6 @@ class Speech:
 
     audio: bytes
     boundaries: tuple[Boundary, ...] = field(default_factory=tuple)
-
-
-class EngineError(Exception):
-    """A chunk failed. `retryable` tells the synthesis loop whether to try again."""
-
-    def __init__(self, message: str, *, retryable: bool, throttled: bool = False):
-        super().__init__(message)
-        self.retryable = retryable
-        self.throttled = throttled  # the service asked us to slow down (HTTP 429)
 
 
 class Engine(Protocol):

@@ -23,10 +23,10 @@ from collections.abc import Mapping
 from . import cleanup, protect
 from .base import Ctx
 from .contract import violations
-from .lexicon import apply_lexicon, default_lexicon, load_lexicon
-from .rules import TRIGGER, run_typed_rules
-from .protect import extract_links
 from .conversion import convert_script
+from .lexicon import apply_lexicon, default_lexicon, load_lexicon
+from .protect import extract_links
+from .rules import TRIGGER, run_typed_rules
 
 __all__ = ["normalize", "load_lexicon", "extract_links", "violations", "is_mainland"]
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 
-from ..errors import DigestError
+from ..errors import InputError
 from .base import variants
 
 if sys.version_info >= (3, 11):
@@ -24,16 +24,14 @@ def _read(path: Path) -> dict[str, str]:
         with path.open("rb") as f:
             data = tomllib.load(f)
     except OSError as e:
-        raise DigestError(f"cannot read lexicon {path}: {e.strerror or e}") from None
+        raise InputError(f"cannot read lexicon {path}: {e.strerror or e}") from None
     except tomllib.TOMLDecodeError as e:
-        raise DigestError(f"malformed lexicon {path}: {e}".splitlines()[0]) from None
+        raise InputError(f"malformed lexicon {path}: {e}".splitlines()[0]) from None
     terms = data.pop("terms", {}) if isinstance(data.get("terms"), dict) else {}
     terms.update(data)
     bad = [k for k, v in terms.items() if not isinstance(v, str) or not k]
     if bad:
-        raise DigestError(
-            f'malformed lexicon {path}: entry {bad[0]!r} must be term = "spoken form"'
-        )
+        raise InputError(f'malformed lexicon {path}: entry {bad[0]!r} must be term = "spoken form"')
     return terms
 
 
