@@ -1,3 +1,111 @@
-"""digest: turn Chinese articles into chaptered MP3 podcast episodes."""
+"""digest: turn Chinese articles into chaptered MP3 podcast episodes.
+
+Build an episode from a file, or from text in memory::
+
+    import digest
+
+    result = digest.build_episode("article.txt", digest.BuildOptions(output_dir="out"))
+    result.files.mp3            # the tagged, chaptered MP3
+    result.to_dict()            # title, date, show, engine, voice, duration, chapters, files
+
+    options = digest.BuildOptions(engine="offline", date="2026-11-30")
+    digest.build_episode_from_text("标题\\n\\n正文。", options)
+
+    digest.normalize("GPT-4 在 2035 年", "zh-CN")    # 'GPT四在二零三五年'
+
+Speech engines are found by name in one registry (`engine_names()`); add
+your own with `register_engine(MyEngine)` or the `digest.engines` entry-point
+group, or pass an engine instance as `BuildOptions(engine=...)`.
+
+Every failure is a `DigestError`: `InputError` (bad input or options; its
+`SourceError` for sources that cannot be fetched or read), `OutputError`,
+`SynthesisError`, `EngineError`, `Mp3Error`.
+
+Names are imported on first use, so `import digest` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "build_episode": "digest.pipeline",
+    "build_episode_from_text": "digest.pipeline",
+    "prepare_script": "digest.pipeline",
+    "prepare_text": "digest.pipeline",
+    "BuildOptions": "digest.pipeline",
+    "BuildResult": "digest.pipeline",
+    "parse_date": "digest.pipeline",
+    "RetryPolicy": "digest.synthesis",
+    "normalize": "digest.normalize",
+    "load_lexicon": "digest.normalize",
+    "Engine": "digest.engines",
+    "EngineSettings": "digest.engines",
+    "Speech": "digest.engines",
+    "Boundary": "digest.engines",
+    "VoiceSettings": "digest.engines",
+    "register_engine": "digest.engines",
+    "engine_names": "digest.engines",
+    "create_engine": "digest.engines",
+    "encode_pcm": "digest.encoding",
+    "DigestError": "digest.errors",
+    "InputError": "digest.errors",
+    "SourceError": "digest.errors",
+    "OutputError": "digest.errors",
+    "SynthesisError": "digest.errors",
+    "EngineError": "digest.errors",
+    "Mp3Error": "digest.errors",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'digest' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
+    from digest.encoding import encode_pcm
+    from digest.engines import (
+        Boundary,
+        Engine,
+        EngineSettings,
+        Speech,
+        VoiceSettings,
+        create_engine,
+        engine_names,
+        register_engine,
+    )
+    from digest.errors import (
+        DigestError,
+        EngineError,
+        InputError,
+        Mp3Error,
+        OutputError,
+        SourceError,
+        SynthesisError,
+    )
+    from digest.normalize import load_lexicon, normalize
+    from digest.pipeline import (
+        BuildOptions,
+        BuildResult,
+        build_episode,
+        build_episode_from_text,
+        parse_date,
+        prepare_script,
+        prepare_text,
+    )
+    from digest.synthesis import RetryPolicy

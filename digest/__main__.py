@@ -1,3 +1,3 @@
-from digest.cli import app
+from digest.cli import main
 
-app()
+main()

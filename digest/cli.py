@@ -1,21 +1,31 @@
-"""The `digest` command: parses options, calls digest.pipeline, reports.
+"""The `digest` command: parses options, calls the library, reports.
 
-Exit codes: 0 success, 1 synthesis failure, 2 bad input or usage, 130 interrupted.
+Everything here is a thin layer over `digest` (the library): each command
+builds its options, calls one library function and prints the result.  This
+is the only module that knows exit codes or flag names:
+0 success, 1 speech could not be had, 2 bad input or usage, 130 interrupted.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from contextlib import contextmanager
+from dataclasses import fields
 from pathlib import Path
 from typing import Iterator, Optional
 
 import typer
 
-from digest.errors import DigestError, EngineError, InputError, SynthesisError
-from digest.pipeline import DEFAULT_SHOW, BuildOptions, build_episode, prepare_script
+try:  # typer 0.2x vendors click; older versions use click itself
+    from typer._click.exceptions import ClickException, UsageError
+except ImportError:  # pragma: no cover
+    from click.exceptions import ClickException, UsageError
+
+from digest import __version__
+from digest.errors import DigestError, EngineError, SynthesisError
+from digest.pipeline import BuildOptions, build_episode, prepare_script
+from digest.show import DEFAULT_SHOW_NAME
 from digest.synthesis import Progress, RetryPolicy
 
 app = typer.Typer(
@@ -23,16 +33,12 @@ app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
-
-def fail(message: str, code: int) -> None:
-    typer.echo(f"digest: error: {message}", err=True)
-    raise typer.Exit(code)
-
-
-def warn(message: str) -> None:
-    typer.echo(f"digest: warning: {message}", err=True)
+# What to tell the user when a setting is the way past an error.
+_HINTS = {"max_chars": "raise the limit with --max-chars"}
+_OPTION_NAMES = {f.name for f in fields(BuildOptions)}
 
 
 def exit_code(error: DigestError) -> int:
@@ -40,15 +46,60 @@ def exit_code(error: DigestError) -> int:
     return 1 if isinstance(error, (SynthesisError, EngineError)) else 2
 
 
+def with_flag_name(message: str, setting: str | None = None) -> str:
+    """The library says "concurrency 0 ..."; the user typed --concurrency: say that.
+
+    Only the setting the message is about (when known) is renamed.
+    """
+    word = message.split(" ", 1)[0]
+    if word in _OPTION_NAMES and setting in (None, word):
+        return "--" + word.replace("_", "-") + message[len(word) :]
+    return message
+
+
+def message_for(error: DigestError) -> str:
+    """The library's one-line message in the CLI's terms, with a hint naming a flag that helps."""
+    setting = getattr(error, "setting", None)
+    message = with_flag_name(str(error), setting) if setting else str(error)
+    hint = _HINTS.get(setting or "")
+    if hint:
+        message += f" ({hint})"
+    if isinstance(error, SynthesisError) and _looks_offline(message):
+        message += "; without a network, --engine offline uses the local voice"
+    return message
+
+
+def _looks_offline(message: str) -> bool:
+    return any(
+        s in message for s in ("connection failed", "could not connect", "unreachable", "stalled")
+    )
+
+
+def fail(message: str, code: int) -> None:
+    typer.echo(f"digest: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+class Reporter:
+    """Warnings on stderr as one `digest: warning:` line each; none with --quiet."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            typer.echo(f"digest: warning: {with_flag_name(message)}", err=True)
+
+
 @contextmanager
-def user_errors() -> Iterator[None]:
+def user_errors(interrupted: str = "interrupted") -> Iterator[None]:
     """Turn the library's errors into one line on stderr and an exit code."""
     try:
         yield
     except DigestError as exc:
-        fail(str(exc), exit_code(exc))
+        fail(message_for(exc), exit_code(exc))
     except KeyboardInterrupt:
-        fail("interrupted; finished clips are cached, run the same command to resume", 130)
+        fail(interrupted, 130)
 
 
 @contextmanager
@@ -57,12 +108,7 @@ def progress_bar(enabled: bool) -> Iterator[Progress | None]:
         yield None
         return
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
     from rich.progress import Progress as Bar
 
     bar = Bar(
@@ -79,17 +125,36 @@ def progress_bar(enabled: bool) -> Iterator[Progress | None]:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
-def parse_date(value: Optional[str]) -> Optional[dt.date]:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"--date {value!r} is not a date in YYYY-MM-DD form") from None
+def flag(*names: str, help: str) -> bool:
+    """A boolean flag shown without a type in --help."""
+    return typer.Option(False, *names, help=help, metavar="")
 
 
-ArticleArg = typer.Argument(..., help="Article file (text, Markdown or HTML), or - for stdin.")
+ArticleArg = typer.Argument(
+    ..., metavar="ARTICLE", help="Article file (text, Markdown or HTML), or - for stdin."
+)
 VoiceOpt = typer.Option(None, "--voice", "-v", help="Voice preset name or edge-tts voice name.")
+LexiconOpt = typer.Option(None, help="Pronunciation lexicon TOML to add.")
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"digest {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=version_callback,
+        is_eager=True,
+        metavar="",
+        help="Print the version and exit.",
+    ),
+) -> None:
+    """Turn Chinese articles into chaptered MP3 podcast episodes."""
 
 
 @app.command()
@@ -99,20 +164,24 @@ def build(
         Path("output"), "--output-dir", "-o", help="Folder for the episode files."
     ),
     voice: Optional[str] = VoiceOpt,
-    engine: str = typer.Option("auto", help="auto (edge-tts, else offline), edge, or offline."),
+    engine: str = typer.Option(
+        "auto", help="auto (edge-tts, else offline), or an engine: see `digest engines`."
+    ),
     rate: Optional[str] = typer.Option(None, help="Speaking rate, e.g. +10% or -5%."),
     pitch: Optional[str] = typer.Option(None, help="Pitch, e.g. +5Hz."),
     volume: Optional[str] = typer.Option(None, help="Volume, e.g. -10%."),
     title: Optional[str] = typer.Option(None, help="Episode title (default: the article's)."),
-    show: str = typer.Option(DEFAULT_SHOW, help="Show name for the artist and album tags."),
+    show: str = typer.Option(
+        DEFAULT_SHOW_NAME, envvar="DIGEST_SHOW", help="Show name for the artist and album tags."
+    ),
     date: Optional[str] = typer.Option(None, help="Episode date YYYY-MM-DD (default: today)."),
     concurrency: int = typer.Option(6, help="Requests in flight at once (at most 16)."),
     cache_dir: Optional[Path] = typer.Option(
         None, help="Clip cache folder (default: the user cache folder)."
     ),
-    no_cache: bool = typer.Option(False, "--no-cache", help="Neither read nor write cached clips."),
+    no_cache: bool = flag("--no-cache", help="Neither read nor write cached clips."),
     cover: Optional[Path] = typer.Option(None, help="Cover image (JPEG or PNG) to embed."),
-    lexicon: Optional[Path] = typer.Option(None, help="Pronunciation lexicon TOML to add."),
+    lexicon: Optional[Path] = LexiconOpt,
     max_chars: int = typer.Option(
         2_000_000, help="Refuse articles longer than this many characters."
     ),
@@ -120,11 +189,16 @@ def build(
     timeout: float = typer.Option(
         60.0, min=1, help="Seconds a request may take, plus 0.25 s per character."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary instead of the path."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    proxy: Optional[str] = typer.Option(
+        None,
+        help="HTTP proxy for the online voices, e.g. http://host:3128 (default: the environment's).",
+    ),
+    as_json: bool = flag("--json", help="Print a JSON summary instead of the path."),
+    quiet: bool = flag("--quiet", "-q", help="No progress bar, no warnings."),
 ) -> None:
     """Build a chaptered MP3 episode from an article."""
-    with user_errors():
+    cached = "finished clips are cached, run the same command to resume"
+    with user_errors(f"interrupted; {cached}" if not no_cache else "interrupted"):
         options = BuildOptions(
             voice=voice,
             engine=engine,
@@ -133,7 +207,7 @@ def build(
             volume=volume,
             title=title,
             show=show,
-            date=parse_date(date),
+            date=date,
             output_dir=output_dir,
             concurrency=concurrency,
             cache_dir=cache_dir,
@@ -142,35 +216,22 @@ def build(
             lexicon=lexicon,
             max_chars=max_chars,
             retry=RetryPolicy(attempts=retries, timeout=timeout),
+            proxy=proxy,
         )
         with progress_bar(not quiet and sys.stderr.isatty()) as progress:
-            result = build_episode(article, options, progress=progress, warn=warn)
+            result = build_episode(article, options, progress=progress, warn=Reporter(quiet))
     if as_json:
-        summary = {
-            "output": str(result.files.mp3),
-            "chapters_file": str(result.files.chapters),
-            "subtitles_file": str(result.files.subtitles),
-            "duration": round(result.episode.duration, 3),
-            "engine": result.engine,
-            "voice": result.voice,
-            "requests": result.stats.requests,
-            "cached_clips": result.stats.cached,
-            "chapters": [
-                {"title": c.title, "start": round(c.start, 3), "end": round(c.end, 3)}
-                for c in result.episode.chapters
-            ],
-        }
-        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
-    else:
-        typer.echo(str(result.files.mp3))
-        if not quiet:
-            minutes, seconds = divmod(round(result.episode.duration), 60)
-            typer.echo(
-                f"digest: {len(result.episode.chapters)} chapters, {minutes}:{seconds:02d}, "
-                f"{result.engine} voice {result.voice} ({result.stats.requests} requests, "
-                f"{result.stats.cached} clips from the cache)",
-                err=True,
-            )
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        return
+    typer.echo(str(result.files.mp3))
+    if not quiet:
+        minutes, seconds = divmod(round(result.episode.duration), 60)
+        typer.echo(
+            f"digest: {len(result.episode.chapters)} chapters, {minutes}:{seconds:02d}, "
+            f"{result.engine} voice {result.voice} ({result.stats.requests} requests, "
+            f"{result.stats.cached} clips from the cache)",
+            err=True,
+        )
 
 
 @app.command()
@@ -178,8 +239,8 @@ def script(
     article: str = ArticleArg,
     voice: Optional[str] = VoiceOpt,
     title: Optional[str] = typer.Option(None, help="Episode title (default: the article's)."),
-    lexicon: Optional[Path] = typer.Option(None, help="Pronunciation lexicon TOML to add."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    lexicon: Optional[Path] = LexiconOpt,
+    as_json: bool = flag("--json", help="Print JSON."),
 ) -> None:
     """Show what will be spoken, chapter by chapter, without synthesizing."""
     with user_errors():
@@ -222,10 +283,26 @@ def voices(
 
 
 @app.command()
+def engines(
+    check: bool = flag("--check", help="Also say whether each engine can speak right now."),
+) -> None:
+    """List the speech engines (built-in and plugins) that --engine accepts."""
+    from digest.engines import engine_class, engine_names
+
+    with user_errors():
+        for name in engine_names():
+            cls = engine_class(name)
+            line = f"  {name:<10} {(cls.__doc__ or '').strip().splitlines()[0]}"
+            if check:
+                line += "  [available]" if cls.available(3.0) else "  [unavailable]"
+            typer.echo(line)
+
+
+@app.command()
 def normalize(
     voice: Optional[str] = VoiceOpt,
     locale: Optional[str] = typer.Option(None, help="zh-CN (Simplified) or zh-TW (Traditional)."),
-    lexicon: Optional[Path] = typer.Option(None, help="Pronunciation lexicon TOML to add."),
+    lexicon: Optional[Path] = LexiconOpt,
 ) -> None:
     """Filter stdin to stdout, one line in, one line out, normalized for speech."""
     from digest.normalize import load_lexicon
@@ -241,5 +318,25 @@ def normalize(
         sys.stdout.flush()
 
 
+def main(argv: list[str] | None = None) -> None:
+    """The console entry point: usage errors become one line, like every other error."""
+    try:
+        code = app(args=argv, prog_name="digest", standalone_mode=False)
+    except UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `digest`: the help is the answer
+            exc.show()
+            sys.exit(0)
+        command = exc.ctx.command_path if exc.ctx else "digest"
+        typer.echo(f"digest: error: {exc.format_message()} (see '{command} --help')", err=True)
+        sys.exit(2)
+    except ClickException as exc:
+        typer.echo(f"digest: error: {exc.format_message()}", err=True)
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        typer.echo("digest: error: interrupted", err=True)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
 if __name__ == "__main__":
-    app()
+    main()

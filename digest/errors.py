@@ -19,7 +19,15 @@ class DigestError(Exception):
 
 
 class InputError(DigestError):
-    """The input or an option is unusable; nothing was synthesized or written."""
+    """The input or an option is unusable; nothing was synthesized or written.
+
+    `setting` names the option (a `BuildOptions` field) the user can change to
+    get past it, e.g. "max_chars"; front ends turn it into a hint.
+    """
+
+    def __init__(self, message: str, *, setting: str | None = None):
+        super().__init__(message)
+        self.setting = setting
 
 
 class SourceError(InputError):

@@ -13,22 +13,25 @@ import asyncio
 import contextlib
 import datetime as dt
 import os
+import re
 import signal
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 from digest.article import Article, parse_article
 from digest.cache import ClipCache, default_cache_dir
-from digest.engines import ENGINE_CHOICES, Engine, VoiceSettings, edge_reachable, get_engine
+from digest.engines import AUTO, Engine, EngineSettings, VoiceSettings, engine_class, select_engine
 from digest.episode import Episode, assemble
 from digest.errors import InputError
 from digest.files import ensure_folder
 from digest.normalize import load_lexicon
 from digest.outputs import EpisodeFiles, write_episode
-from digest.reading import read_text
+from digest.reading import clean_text, read_text
 from digest.script import MAX_CHUNK_CHARS, Script, build_script
+from digest.show import DEFAULT_SHOW_NAME
 from digest.synthesis import (
     MAX_CONCURRENCY,
     Progress,
@@ -37,39 +40,108 @@ from digest.synthesis import (
     synthesize_script,
 )
 from digest.tags import EpisodeInfo
-from digest.voices import VoicePreset, resolve_voice
+from digest.voices import VoicePreset, parse_percent, parse_pitch, resolve_voice
 
-DEFAULT_SHOW = os.environ.get("DIGEST_SHOW", "digest 每日简报")
-OFFLINE_VOICE = "cmn"
 Warn = Callable[[str], None]
 T = TypeVar("T")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def parse_date(value: str | dt.date) -> dt.date:
+    """A calendar date from `YYYY-MM-DD` (only that form: no 20260101, no ISO weeks)."""
+    if isinstance(value, dt.date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
+        raise InputError(f"date {value!r} is not in YYYY-MM-DD form", setting="date")
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(
+            f"date {value!r} is not a day on the calendar (YYYY-MM-DD)", setting="date"
+        ) from None
 
 
 @dataclass(frozen=True)
 class BuildOptions:
-    voice: str | None = None  # preset name or edge-tts voice name
-    engine: str = "auto"  # auto | edge | offline
-    rate: str | None = None
-    pitch: str | None = None
-    volume: str | None = None
-    title: str | None = None
-    show: str = DEFAULT_SHOW
+    """How to build an episode.  Values are checked and coerced here, where they are made:
+    paths may be strings, `date` may be "YYYY-MM-DD", and a bad value raises InputError
+    naming the setting.
+
+    `voice` is a preset name (`digest voices`) or an edge voice name; `engine` is
+    "auto", an engine name (`digest.engine_names()`), or an engine instance.
+    """
+
+    voice: str | None = None  # preset name or edge-tts voice name; None: the default preset
+    engine: str | Engine = AUTO
+    rate: str | None = None  # e.g. "+10%"
+    pitch: str | None = None  # e.g. "+5Hz"
+    volume: str | None = None  # e.g. "-10%"
+    title: str | None = None  # default: the article's
+    show: str = DEFAULT_SHOW_NAME
     date: dt.date | None = None  # default: today
     output_dir: Path = Path("output")
-    concurrency: int = 6
+    concurrency: int = 6  # requests in flight; above MAX_CONCURRENCY it is capped with a warning
     cache_dir: Path | None = None  # default: the user's cache folder
     use_cache: bool = True
-    cover: Path | None = None
-    lexicon: Path | None = None
-    max_chars: int = 2_000_000
+    cover: Path | None = None  # JPEG or PNG to embed
+    lexicon: Path | None = None  # a pronunciation lexicon TOML to add
+    max_chars: int = 2_000_000  # longer articles are refused before any work
     chunk_chars: int = MAX_CHUNK_CHARS
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     idle_timeout: float = 20.0  # seconds without data before a stream counts as stalled
-    probe_timeout: float = 3.0  # seconds `auto` waits for the edge server
+    probe_timeout: float = 3.0  # seconds `auto` waits for the online engine
+    proxy: str | None = None  # an http(s) proxy for the online engine; None: the environment's
+
+    def __post_init__(self) -> None:
+        coerce = partial(object.__setattr__, self)
+        for name in ("output_dir", "cache_dir", "cover", "lexicon"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, Path):
+                if not isinstance(value, (str, os.PathLike)):
+                    raise InputError(f"{name} must be a path, not {value!r}", setting=name)
+                coerce(name, Path(value))
+        if self.date is not None:
+            coerce("date", parse_date(self.date))
+        if isinstance(self.engine, str) and self.engine != AUTO:
+            engine_class(self.engine)
+        elif not isinstance(self.engine, str) and not callable(
+            getattr(self.engine, "synthesize", None)
+        ):
+            raise InputError(f"engine {self.engine!r} has no synthesize method", setting="engine")
+        for name, low in (("concurrency", 1), ("max_chars", 1), ("chunk_chars", 50)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise InputError(
+                    f"{name} must be a whole number of at least {low}, not {value!r}", setting=name
+                )
+        for name in ("idle_timeout", "probe_timeout"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+                raise InputError(
+                    f"{name} must be a positive number of seconds, not {value!r}", setting=name
+                )
+        if self.rate is not None:
+            parse_percent(self.rate, "rate")
+        if self.volume is not None:
+            parse_percent(self.volume, "volume")
+        if self.pitch is not None:
+            parse_pitch(self.pitch)
+        if self.proxy is not None and not re.match(r"^(https?|socks5h?)://[^/\s]+", self.proxy):
+            raise InputError(
+                f"proxy {self.proxy!r} is not a URL like http://host:port", setting="proxy"
+            )
+        if not isinstance(self.show, str) or not self.show.strip():
+            raise InputError("show must be a non-empty name", setting="show")
+
+    @property
+    def engine_settings(self) -> EngineSettings:
+        return EngineSettings(idle_timeout=self.idle_timeout, proxy=self.proxy)
 
 
 @dataclass(frozen=True)
 class Prepared:
+    """Everything decided before synthesis: the article, the voice and the spoken script."""
+
     article: Article
     preset: VoicePreset
     script: Script
@@ -77,54 +149,71 @@ class Prepared:
 
 @dataclass(frozen=True)
 class BuildResult:
+    """What `build_episode` made: the files, the episode (audio, chapters) and how."""
+
     files: EpisodeFiles
     episode: Episode
+    info: EpisodeInfo
     engine: str
     voice: str
     stats: SynthesisStats
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary (what `digest build --json` prints)."""
+        return {
+            "title": self.info.title,
+            "date": self.info.date.isoformat(),
+            "show": self.info.show,
+            "engine": self.engine,
+            "voice": self.voice,
+            "duration": round(self.episode.duration, 3),
+            "output": str(self.files.mp3),
+            "files": {f.name: str(getattr(self.files, f.name)) for f in fields(self.files)},
+            "requests": self.stats.requests,
+            "retries": self.stats.retries,
+            "cached_clips": self.stats.cached,
+            "chapters": [
+                {"title": c.title, "start": round(c.start, 3), "end": round(c.end, 3)}
+                for c in self.episode.chapters
+            ],
+        }
 
-def prepare_script(source: str | Path, options: BuildOptions) -> Prepared:
-    """Everything up to synthesis: read, section, normalize, chunk."""
+
+def prepare_script(source: str | Path, options: BuildOptions = BuildOptions()) -> Prepared:
+    """Everything up to synthesis for an article file ("-" reads stdin): read, section,
+    normalize, chunk.  Raises InputError for unusable input."""
+    return _prepare(read_text(source, max_chars=options.max_chars), str(source), options)
+
+
+def prepare_text(text: str, options: BuildOptions = BuildOptions(), name: str = "text") -> Prepared:
+    """`prepare_script` for an article already in memory (plain text, Markdown or HTML)."""
+    return _prepare(clean_text(text, name, options.max_chars), name, options)
+
+
+def _prepare(text: str, name: str, options: BuildOptions) -> Prepared:
     preset = resolve_voice(
         options.voice, rate=options.rate, pitch=options.pitch, volume=options.volume
     )
-    article = parse_article(read_text(source, max_chars=options.max_chars), title=options.title)
+    article = parse_article(text, title=options.title)
     lexicon = load_lexicon(options.lexicon)
     script = build_script(article, preset.settings.locale, lexicon, max_chars=options.chunk_chars)
     if not script.chapters:
-        raise InputError(f"{source}: nothing to speak")
+        raise InputError(f"{name}: nothing to speak")
     return Prepared(article, preset, script)
 
 
 def choose_engine(
-    mode: str, preset: VoicePreset, options: BuildOptions, warn: Warn
+    preset: VoicePreset, options: BuildOptions, warn: Warn
 ) -> tuple[Engine, VoiceSettings]:
     """Pick one engine for the whole episode, and the voice it speaks with."""
-    if mode not in ENGINE_CHOICES:
-        raise InputError(f"unknown engine {mode!r}: choose {', '.join(ENGINE_CHOICES)}")
-    if preset.engine == "offline":
-        if mode == "edge":
-            raise InputError(
-                f"voice {preset.name!r} is an offline voice; it cannot use --engine edge"
-            )
-        mode = "offline"
-    if mode == "auto":
-        if edge_reachable(options.probe_timeout):
-            mode = "edge"
-        else:
-            warn(
-                "the edge-tts service is unreachable; using the offline voice (espeak-ng) for this episode"
-            )
-            mode = "offline"
-    if mode == "edge":
-        return get_engine("edge", idle_timeout=options.idle_timeout), preset.settings
-    offline_voice = (
-        preset.settings
-        if preset.engine == "offline"
-        else replace(preset.settings, voice=OFFLINE_VOICE)
+    return select_engine(
+        options.engine,
+        preset.engine,
+        preset.settings,
+        options.engine_settings,
+        probe_timeout=options.probe_timeout,
+        warn=warn,
     )
-    return get_engine("offline"), offline_voice
 
 
 def describe(article: Article, limit: int = 300) -> str:
@@ -187,19 +276,41 @@ def build_episode(
     progress: Progress | None = None,
     warn: Warn = lambda message: None,
 ) -> BuildResult:
-    prepared = prepare_script(source, options)
+    """Build an episode from an article file (or "-" for stdin) into `options.output_dir`.
+
+    Returns a BuildResult (files written, episode, engine, voice, request counts).
+    Raises InputError for bad input (before any synthesis or writing),
+    SynthesisError when speech cannot be had, OutputError when files cannot be
+    written.  `progress(done, total)` is called as chunks finish; `warn(message)`
+    receives one-line warnings.
+    """
+    return _build(prepare_script(source, options), options, progress, warn)
+
+
+def build_episode_from_text(
+    text: str,
+    options: BuildOptions = BuildOptions(),
+    *,
+    progress: Progress | None = None,
+    warn: Warn = lambda message: None,
+) -> BuildResult:
+    """`build_episode` for an article held in memory: plain text, Markdown or HTML."""
+    return _build(prepare_text(text, options), options, progress, warn)
+
+
+def _build(
+    prepared: Prepared, options: BuildOptions, progress: Progress | None, warn: Warn
+) -> BuildResult:
     cover = load_cover(options.cover) if options.cover else None
     ensure_folder(options.output_dir, "output folder")
     cache = ClipCache((options.cache_dir or default_cache_dir()) if options.use_cache else None)
     concurrency = options.concurrency
     if concurrency > MAX_CONCURRENCY:
         warn(
-            f"--concurrency {concurrency} is capped at {MAX_CONCURRENCY}: the service throttles busier clients"
+            f"concurrency {concurrency} is capped at {MAX_CONCURRENCY}: the service throttles busier clients"
         )
         concurrency = MAX_CONCURRENCY
-    if concurrency < 1:
-        raise InputError("--concurrency must be at least 1")
-    engine, voice = choose_engine(options.engine, prepared.preset, options, warn)
+    engine, voice = choose_engine(prepared.preset, options, warn)
     stats = SynthesisStats()
     clips = run_interruptible(
         synthesize_script(
@@ -227,4 +338,4 @@ def build_episode(
         cover_mime=cover[1] if cover else "image/jpeg",
     )
     files = write_episode(episode, info, options.output_dir)
-    return BuildResult(files, episode, engine.name, voice.voice, stats)
+    return BuildResult(files, episode, info, engine.name, voice.voice, stats)

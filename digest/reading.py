@@ -31,7 +31,7 @@ from pathlib import Path
 from digest.errors import InputError
 from digest.html_text import html_to_text, looks_like_html
 
-__all__ = ["read_text", "decode_bytes"]
+__all__ = ["clean_text", "decode_bytes", "read_text"]
 
 _LEGACY = ("gb18030", "big5")
 
@@ -69,15 +69,24 @@ def read_text(source: str | Path, max_chars: int = 2_000_000) -> str:
 
     if not data:
         raise InputError(f"{name} is empty")
-    text = decode_bytes(data, name)
+    return clean_text(decode_bytes(data, name), name, max_chars, is_html=is_html_name)
+
+
+def clean_text(
+    text: str, name: str = "text", max_chars: int = 2_000_000, is_html: bool = False
+) -> str:
+    """Decoded text -> article text: newlines normalized, a page reduced to its story, checked.
+
+    Raises InputError naming `name` when the text is too long, blank, or has no words.
+    """
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if text.startswith("\ufeff"):
         text = text[1:]
-    if is_html_name or looks_like_html(text):
+    if is_html or looks_like_html(text):
         text = html_to_text(text)
     if len(text) > max_chars:
         raise InputError(
-            f"{name} is {len(text):,} characters; the limit is {max_chars:,} (raise it with --max-chars)"
+            f"{name} is {len(text):,} characters; the limit is {max_chars:,}", setting="max_chars"
         )
     if not text.strip():
         raise InputError(f"{name} is empty (only whitespace)")
@@ -108,8 +117,8 @@ def _read_file(path: Path, name: str, max_chars: int) -> bytes:
         # the BOM, so a file this much bigger than the limit cannot fit in it.
         if size > 4 * max_chars + 4:
             raise InputError(
-                f"{name} is {size:,} bytes, far more than the limit of {max_chars:,} characters"
-                " (raise it with --max-chars)"
+                f"{name} is {size:,} bytes, far more than the limit of {max_chars:,} characters",
+                setting="max_chars",
             )
         return path.read_bytes()
     except InputError:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from digest.article import Article
 from digest.normalize import normalize
+from digest.sentences import CLOSERS, SENTENCE_END, is_speakable, split_sentences
 
 # About 0.22 s of speech per character: 500 characters is under two minutes of
 # audio and about 1,500 bytes of UTF-8, far below edge-tts's 4,096-byte limit.
@@ -24,11 +24,8 @@ from digest.normalize import normalize
 MAX_CHUNK_CHARS = 500
 MAX_CHUNK_BYTES = 3000
 
-# A sentence runs to its end mark, with any closing quotes or brackets after it.
-_SENTENCE = re.compile(r""".+?(?:[。！？；!?;…]+[」』”’）)"']*|$)""", re.S)
 _CLAUSE_END = re.compile(r"(?<=[，、：,:])")
-_TERMINAL = "。！？；!?;…：:"
-_CLOSERS = "」』”’）)\"'"
+_TERMINAL = SENTENCE_END + "：:"  # a heading ending in a colon needs no full stop either
 
 
 @dataclass(frozen=True)
@@ -76,18 +73,9 @@ def build_script(
 def as_sentence(text: str) -> str:
     """Give a heading or title a full stop, so the voice pauses after it."""
     text = text.strip()
-    if text and text.rstrip(_CLOSERS)[-1:] not in tuple(_TERMINAL):
+    if text and text.rstrip(CLOSERS)[-1:] not in tuple(_TERMINAL):
         return text + "。"
     return text
-
-
-def is_speakable(text: str) -> bool:
-    """False for punctuation-only text, which the service answers with no audio."""
-    return any(unicodedata.category(ch)[0] in "LN" for ch in text)
-
-
-def split_sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
 
 
 def _fits(text: str, max_chars: int) -> bool:

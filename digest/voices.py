@@ -9,6 +9,7 @@ from pathlib import Path
 
 import platformdirs
 
+from digest.engines import engine_names
 from digest.engines.base import VoiceSettings
 from digest.errors import InputError
 
@@ -18,7 +19,6 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 DEFAULT_PRESET = "xiaoxiao"
-ENGINE_NAMES = ("edge", "offline")
 
 # The Chinese voices the Edge endpoint serves (edge-tts-protocol.md §11).  A
 # name the service does not serve passes edge-tts's own check and then fails
@@ -75,8 +75,10 @@ def load_preset(path: Path) -> VoicePreset:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InputError(f"{path}: not a readable voice preset ({exc})") from None
     engine = data.get("engine", "edge")
-    if engine not in ENGINE_NAMES or not isinstance(data.get("voice"), str):
-        raise InputError(f"{path}: a preset needs engine = edge|offline and a voice name")
+    if engine not in engine_names() or not isinstance(data.get("voice"), str):
+        raise InputError(
+            f"{path}: a preset needs engine = {'|'.join(engine_names())} and a voice name"
+        )
     settings = VoiceSettings(
         voice=data["voice"],
         locale=data.get("locale") or locale_of(data["voice"]),

@@ -102,8 +102,9 @@ def test_the_size_limit_is_max_chars_and_can_be_raised(fake_edge, tmp_path):
     big = make_article(tmp_path, "too-large")
     text = read_text(big, max_chars=3_000_000)  # raising the limit lets the same file through
     assert len(text) == 3 * (LIMIT // 3 + 5) > LIMIT
-    with pytest.raises(DigestError, match="raise it with --max-chars"):
+    with pytest.raises(DigestError, match="the limit is 2,000,000") as refusal:
         read_text(big)
+    assert refusal.value.setting == "max_chars"  # the CLI turns it into a --max-chars hint
     # through the CLI: a low --max-chars refuses a normal article, a high one accepts it
     size = len(GOOD.read_text(encoding="utf-8"))
     refused = digest(str(GOOD), "--max-chars", str(size // 2), root=tmp_path)

@@ -153,7 +153,7 @@ def test_an_offline_preset_refuses_engine_edge(tmp_path):
 
 
 def test_the_probe_goes_through_the_proxy_the_environment_names(monkeypatch):
-    from digest.engines import probe_address
+    from digest.engines.edge import probe_address
 
     monkeypatch.setattr(edge_tts.communicate, "WSS_URL", "wss://speech.example.com/edge/v1?X=1")
     for name in (

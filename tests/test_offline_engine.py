@@ -14,10 +14,11 @@ import pytest
 
 from digest.engines import offline
 from digest.engines.base import Boundary, EngineError, Speech, VoiceSettings
-from digest.engines.offline import OfflineEngine, offline_available, split_sentences
+from digest.engines.espeak_voices import shift_pitch
+from digest.engines.offline import OfflineEngine
 from digest_testing.audio import decode_errors, decode_mp3, ffmpeg_exe
 
-pytestmark = pytest.mark.skipif(not offline_available(), reason="espeak-ng library not loadable")
+pytestmark = pytest.mark.skipif(not OfflineEngine.available(), reason="espeak-ng library not loadable")
 
 DATA = Path(__file__).parent / "data"
 CMN = VoiceSettings(voice="cmn")
@@ -199,12 +200,6 @@ def test_long_article_chunk():
     check_boundaries(s, text)
 
 
-def test_split_sentences():
-    got = split_sentences("他說：「好！」然後走了。\n\n第二段？是的")
-    assert [x.text for x in got] == ["他說：「好！」", "然後走了。", "第二段？", "是的"]
-    assert split_sentences("  \n ") == []
-
-
 def test_boundary_estimate_fallback():
     bs = offline._boundaries("一二三。四五六七八九。", [], 22050, 3.0)
     assert [b.text for b in bs] == ["一二三。", "四五六七八九。"]
@@ -229,7 +224,7 @@ def test_setting_mapping():
     assert offline.espeak_pitch_shift("+0Hz") == 0
     assert offline.espeak_pitch_shift("-10Hz") == -10
     assert offline.espeak_pitch_shift("+500Hz") == offline.MAX_PITCH_SHIFT
-    assert offline._shift_pitch([b"pitch 80 118"], 10) == [b"pitch 90 128"]
+    assert shift_pitch([b"pitch 80 118"], 10) == [b"pitch 90 128"]
     assert offline.espeak_amplitude("+0%") == offline.BASE_AMPLITUDE
     assert offline.espeak_amplitude("-50%") < offline.BASE_AMPLITUDE
     assert offline.espeak_amplitude("+100%") == offline.MAX_AMPLITUDE

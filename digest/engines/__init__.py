@@ -1,75 +1,156 @@
-"""Speech engines behind one interface, chosen by name.
+"""Speech engines behind one interface, found by name in one registry.
 
-`edge` is Microsoft's online service; `offline` is espeak-ng on this machine.
-`auto` picks edge when its server answers and offline otherwise, for the
-whole episode: one briefing never mixes two voices.
+Engines are classes implementing `digest.engines.base.Engine`.  The built-in
+ones (`edge`: Microsoft's online voices; `offline`: espeak-ng) register the
+same way a third party's do, through the `digest.engines` entry-point group:
+
+    [project.entry-points."digest.engines"]
+    myengine = "my_package.engine:MyEngine"
+
+or at run time with `register_engine(MyEngine)`.  Entry points are read, and
+an engine's module imported, only when an engine is chosen: never at start-up.
+
+`auto` is not an engine but a choice: the voice's own engine when it is
+available, otherwise the offline engine, for the whole episode (one briefing
+never mixes two voices).
 """
 
 from __future__ import annotations
 
-import socket
-import urllib.request
-from urllib.parse import urlsplit
+from collections.abc import Callable
+from dataclasses import replace
+from importlib.metadata import entry_points
 
-from digest.engines.base import Boundary, Engine, EngineError, Speech, VoiceSettings
+from digest.engines.base import (
+    Boundary,
+    Engine,
+    EngineError,
+    EngineSettings,
+    Speech,
+    VoiceSettings,
+)
+from digest.errors import InputError
 
-ENGINE_CHOICES = ("auto", "edge", "offline")
+ENTRY_POINT_GROUP = "digest.engines"
+AUTO = "auto"
+FALLBACK_ENGINE = "offline"
 
 __all__ = [
-    "ENGINE_CHOICES",
+    "AUTO",
     "Boundary",
     "Engine",
     "EngineError",
+    "EngineSettings",
     "Speech",
     "VoiceSettings",
-    "edge_reachable",
-    "get_engine",
+    "create_engine",
+    "engine_class",
+    "engine_names",
+    "register_engine",
+    "select_engine",
 ]
 
-
-def get_engine(name: str, **options: float) -> Engine:
-    """An engine instance by name; options go to its constructor."""
-    if name == "edge":
-        from digest.engines.edge import EdgeEngine
-
-        return EdgeEngine(**options)
-    if name == "offline":
-        from digest.engines.offline import OfflineEngine
-
-        return OfflineEngine()
-    raise ValueError(f"unknown engine {name!r}; choose one of {', '.join(ENGINE_CHOICES)}")
+# name -> the engine class, or a loader that imports it on first use
+_registry: dict[str, type | Callable[[], type]] = {}
+_entry_points_read = False
 
 
-def edge_reachable(timeout: float = 3.0) -> bool:
-    """Can a TCP connection to the edge-tts server be opened within `timeout`?
+def register_engine(engine_class: type, *, replace_existing: bool = False) -> type:
+    """Make `engine_class` choosable by its `name` (e.g. `--engine NAME`, `BuildOptions(engine=NAME)`).
 
-    A refused connection fails at once, a firewall that drops packets after
-    `timeout`, and no DNS without waiting for the synthesis timeouts.
+    Returns the class, so it can be used as a decorator.  Registering a name
+    twice is refused unless `replace_existing` is true.
     """
-    host, port = probe_address()
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
+    name = getattr(engine_class, "name", None)
+    if not isinstance(name, str) or not name or name == AUTO:
+        raise ValueError(f"an engine class needs a `name` other than {AUTO!r}: {engine_class!r}")
+    _read_entry_points()
+    if name in _registry and not replace_existing and _registry[name] is not engine_class:
+        raise ValueError(f"an engine named {name!r} is already registered")
+    _registry[name] = engine_class
+    return engine_class
 
 
-def probe_address() -> tuple[str, int]:
-    """Where edge-tts would connect: its server, or the proxy the environment names.
+def engine_names() -> tuple[str, ...]:
+    """Every registered engine's name, sorted (entry points are read, not imported)."""
+    _read_entry_points()
+    return tuple(sorted(_registry))
 
-    edge-tts lets aiohttp honour proxy variables, so behind a corporate proxy the
-    service is reachable even though a direct connection would be blocked.
+
+def engine_choices() -> tuple[str, ...]:
+    """What a user may ask for: `auto` and every engine name."""
+    return (AUTO, *engine_names())
+
+
+def engine_class(name: str) -> type:
+    """The engine class registered as `name`; InputError listing the choices if there is none."""
+    _read_entry_points()
+    entry = _registry.get(name)
+    if entry is None:
+        raise InputError(f"unknown engine {name!r}: choose {', '.join(engine_choices())}")
+    if not isinstance(entry, type):
+        try:
+            entry = entry()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not be a traceback
+            raise InputError(f"engine {name!r} could not be loaded: {exc}") from None
+        _registry[name] = entry
+    return entry
+
+
+def create_engine(name: str, settings: EngineSettings = EngineSettings()) -> Engine:
+    """An engine instance by name, constructed with `settings`."""
+    return engine_class(name)(settings)
+
+
+def select_engine(
+    choice: str | Engine,
+    preset_engine: str,
+    voice: VoiceSettings,
+    settings: EngineSettings = EngineSettings(),
+    *,
+    probe_timeout: float = 3.0,
+    warn: Callable[[str], None] = lambda message: None,
+) -> tuple[Engine, VoiceSettings]:
+    """Pick one engine for a whole episode, and the voice it speaks with.
+
+    `choice` is an engine instance, an engine name, or `auto`.  `preset_engine`
+    is the engine the voice belongs to.  `auto` uses it when it is available
+    and the offline engine otherwise (with a warning through `warn`).  Asking
+    for an engine other than the voice's own makes it speak with its default
+    voice, except that an offline-only voice cannot be sent to another engine.
     """
-    import edge_tts.communicate  # the tests point its WSS_URL at a local fake
+    if not isinstance(choice, str):
+        return choice, _voice_for(choice, preset_engine, voice)
+    if choice != AUTO:
+        engine_class(choice)  # an unknown name fails before the preset is considered
+    if preset_engine == FALLBACK_ENGINE and choice not in (AUTO, FALLBACK_ENGINE):
+        raise InputError(
+            f"voice {voice.voice!r} is an offline voice; the {choice} engine cannot use it"
+        )
+    name = choice
+    if choice == AUTO:
+        name = preset_engine
+        if not engine_class(preset_engine).available(probe_timeout):
+            warn(
+                f"the {preset_engine} engine is unreachable; using the offline voice (espeak-ng)"
+                " for this episode"
+            )
+            name = FALLBACK_ENGINE
+    engine = create_engine(name, settings)
+    return engine, _voice_for(engine, preset_engine, voice)
 
-    url = urlsplit(edge_tts.communicate.WSS_URL)
-    secure = url.scheme in ("wss", "https")
-    proxies = urllib.request.getproxies()
-    proxy = next(
-        (proxies[k] for k in (url.scheme, "https" if secure else "http", "all") if k in proxies),
-        None,
-    )
-    if proxy and not urllib.request.proxy_bypass(url.hostname or ""):
-        target = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
-        return target.hostname or "", target.port or 80
-    return url.hostname or "", url.port or (443 if secure else 80)
+
+def _voice_for(engine: Engine, preset_engine: str, voice: VoiceSettings) -> VoiceSettings:
+    """The preset's voice when it belongs to `engine`, else the engine's default voice."""
+    if engine.name == preset_engine:
+        return voice
+    return replace(voice, voice=type(engine).default_voice)
+
+
+def _read_entry_points() -> None:
+    global _entry_points_read
+    if _entry_points_read:
+        return
+    _entry_points_read = True
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        _registry.setdefault(point.name, point.load)

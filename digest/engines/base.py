@@ -1,20 +1,32 @@
 """The one small interface every speech engine implements.
 
 An engine turns one chunk of already-normalized text into MP3 frames in the
-episode's format (MPEG-2 Layer III, 24 kHz, mono, 48 kbps CBR) plus the
-sentence boundaries it spoke.  Retries, timeouts and caching live above the
-engine, in `digest.synthesis`, so an engine only has to say whether a failure
-is worth retrying.
+episode's format (`output_format`: MPEG-2 Layer III, 24 kHz, mono, 48 kbps
+CBR) plus the sentence boundaries it spoke.  Retries, timeouts, caching and
+the completeness checks live above the engine, in `digest.synthesis`, so an
+engine only has to say whether a failure is worth retrying (`EngineError`).
+
+An engine whose voice produces PCM (most local neural engines) turns it into
+episode frames with `digest.encoding.encode_pcm`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
 from digest.errors import EngineError
+from digest.mp3 import EPISODE_FORMAT, FrameFormat
 
-__all__ = ["Boundary", "Engine", "EngineError", "Speech", "VoiceSettings"]
+__all__ = [
+    "Boundary",
+    "Engine",
+    "EngineError",
+    "EngineSettings",
+    "EPISODE_FORMAT",
+    "Speech",
+    "VoiceSettings",
+]
 
 
 @dataclass(frozen=True)
@@ -25,9 +37,17 @@ class VoiceSettings:
     rate: str = "+0%"
     pitch: str = "+0Hz"
     volume: str = "+0%"
-    locale: str = (
-        "zh-CN"  # decides script conversion: zh-CN -> Simplified, zh-TW/zh-HK -> Traditional
-    )
+    # Decides script conversion: zh-CN -> Simplified, zh-TW/zh-HK -> Traditional.
+    locale: str = "zh-CN"
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """How an engine reaches its voice; what it does not use it ignores."""
+
+    idle_timeout: float = 20.0  # seconds without data before a stream counts as stalled
+    connect_timeout: float = 10.0  # seconds to open a connection
+    proxy: str | None = None  # e.g. http://proxy.example:3128; None: the environment's
 
 
 @dataclass(frozen=True)
@@ -41,15 +61,26 @@ class Boundary:
 
 @dataclass(frozen=True)
 class Speech:
-    """An engine's answer for one chunk: raw MP3 bytes and sentence boundaries."""
+    """An engine's answer for one chunk: MP3 frames and sentence boundaries."""
 
     audio: bytes
     boundaries: tuple[Boundary, ...] = field(default_factory=tuple)
 
 
+@runtime_checkable
 class Engine(Protocol):
-    name: str  # "edge" or "offline"
+    """A speech engine.  Register a class with `digest.register_engine` or the
+    `digest.engines` entry-point group; it is constructed as `cls(EngineSettings)`."""
+
+    name: ClassVar[str]  # the name users choose it by, e.g. "edge"
+    default_voice: ClassVar[str]  # the voice used when a preset names another engine's voice
+    output_format: ClassVar[FrameFormat]  # always EPISODE_FORMAT today
     version: str  # goes into cache keys: a new engine version never reuses old clips
+
+    @classmethod
+    def available(cls, timeout: float) -> bool:
+        """Can this engine speak right now (network reachable, library loadable)?"""
+        ...
 
     async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:
         """Speak `text` (non-empty, at most a few thousand bytes). Raise EngineError on failure."""

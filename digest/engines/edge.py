@@ -11,12 +11,16 @@ says whether a retry can help; retries and the truncation check live in
 from __future__ import annotations
 
 import asyncio
+import socket
+import urllib.request
+from urllib.parse import urlsplit
 
 import aiohttp
 import edge_tts
 from edge_tts import exceptions as edge_errors
 
-from digest.engines.base import Boundary, EngineError, Speech, VoiceSettings
+from digest.engines.base import Boundary, EngineError, EngineSettings, Speech, VoiceSettings
+from digest.mp3 import EPISODE_FORMAT
 
 _TICKS_PER_SECOND = 10_000_000
 # Statuses worth another try: throttling, overload and outages.  A second 403
@@ -25,12 +29,17 @@ _RETRYABLE_STATUSES = {403, 408, 429, 500, 502, 503, 504}
 
 
 class EdgeEngine:
+    """Microsoft's online neural voices (edge-tts); needs the service, never falls back."""
+
     name = "edge"
+    default_voice = "zh-CN-XiaoxiaoNeural"
+    output_format = EPISODE_FORMAT
     version = f"edge-tts-{edge_tts.__version__}"
 
-    def __init__(self, *, idle_timeout: float = 20.0, connect_timeout: int = 10):
-        self.idle_timeout = idle_timeout
-        self.connect_timeout = connect_timeout
+    def __init__(self, settings: EngineSettings = EngineSettings()):
+        self.idle_timeout = settings.idle_timeout
+        self.connect_timeout = max(1, round(settings.connect_timeout))
+        self.proxy = settings.proxy
         # voice -> is it in the service's voice list?  Looked up at most once per
         # engine (one engine per episode), after the first "no audio" for a voice.
         self._voice_offered: dict[str, bool | None] = {}
@@ -49,13 +58,29 @@ class EdgeEngine:
         async with self._voice_lock:  # concurrent chunks share one lookup
             if voice not in self._voice_offered:
                 try:
-                    listed = await asyncio.wait_for(edge_tts.list_voices(), self.connect_timeout)
+                    listed = await asyncio.wait_for(
+                        edge_tts.list_voices(proxy=self.proxy), self.connect_timeout
+                    )
                 except Exception:  # noqa: BLE001 - no answer: we cannot tell, keep retrying
                     self._voice_offered[voice] = None
                 else:
                     names = {v.get("ShortName") for v in listed} | {v.get("Name") for v in listed}
                     self._voice_offered[voice] = voice in names
             return self._voice_offered[voice]
+
+    @classmethod
+    def available(cls, timeout: float = 3.0, proxy: str | None = None) -> bool:
+        """Can a TCP connection to the service (or to the proxy in between) open within `timeout`?
+
+        A refused connection fails at once, a firewall that drops packets after
+        `timeout`, and no DNS without waiting for the synthesis timeouts.
+        """
+        host, port = probe_address(proxy)
+        try:
+            with socket.create_connection((host, port), timeout=timeout):
+                return True
+        except OSError:
+            return False
 
     async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:
         try:
@@ -66,6 +91,7 @@ class EdgeEngine:
                 pitch=voice.pitch,
                 volume=voice.volume,
                 boundary="SentenceBoundary",
+                proxy=self.proxy,
                 connect_timeout=self.connect_timeout,
                 receive_timeout=max(1, round(self.idle_timeout)),
             )
@@ -112,3 +138,29 @@ class EdgeEngine:
         finally:
             await stream.aclose()
         return Speech(audio=bytes(audio), boundaries=tuple(boundaries))
+
+
+def probe_address(proxy: str | None = None) -> tuple[str, int]:
+    """Where edge-tts would connect: the proxy given, else the one the environment names, else the service.
+
+    edge-tts lets aiohttp honour proxy variables, so behind a corporate proxy the
+    service is reachable even though a direct connection would be blocked.
+    """
+    url = urlsplit(edge_tts.communicate.WSS_URL)  # the tests point it at a local fake
+    secure = url.scheme in ("wss", "https")
+    if proxy is None:
+        proxies = urllib.request.getproxies()
+        proxy = next(
+            (
+                proxies[k]
+                for k in (url.scheme, "https" if secure else "http", "all")
+                if k in proxies
+            ),
+            None,
+        )
+        if proxy and urllib.request.proxy_bypass(url.hostname or ""):
+            proxy = None
+    if proxy:
+        target = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+        return target.hostname or "", target.port or 80
+    return url.hostname or "", url.port or (443 if secure else 80)
