@@ -32,8 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from digest.normalize import normalize  # noqa: E402
-from digest.normalize.conversion import convert_script  # noqa: E402
+from digest.normalization import normalize  # noqa: E402
+from digest.normalization.conversion import convert_script  # noqa: E402
 
 TARGET = 200_000  # characters per second
 # the news sets written before the normalizer saw them (heldout_*, fresh2_* …): measured

@@ -41,8 +41,8 @@ _EXPORTS = {
     "BuildResult": "digest.pipeline",
     "parse_date": "digest.pipeline",
     "RetryPolicy": "digest.synthesis",
-    "normalize": "digest.normalize",
-    "load_lexicon": "digest.normalize",
+    "normalize": "digest.normalization",
+    "load_lexicon": "digest.normalization",
     "Engine": "digest.engines",
     "EngineSettings": "digest.engines",
     "Speech": "digest.engines",
@@ -52,6 +52,7 @@ _EXPORTS = {
     "engine_names": "digest.engines",
     "create_engine": "digest.engines",
     "encode_pcm": "digest.encoding",
+    "EPISODE_FORMAT": "digest.mp3",
     "DigestError": "digest.errors",
     "InputError": "digest.errors",
     "SourceError": "digest.errors",
@@ -98,7 +99,8 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
         SourceError,
         SynthesisError,
     )
-    from digest.normalize import load_lexicon, normalize
+    from digest.mp3 import EPISODE_FORMAT
+    from digest.normalization import load_lexicon, normalize
     from digest.pipeline import (
         BuildOptions,
         BuildResult,

@@ -305,8 +305,8 @@ def normalize(
     lexicon: Optional[Path] = LexiconOpt,
 ) -> None:
     """Filter stdin to stdout, one line in, one line out, normalized for speech."""
-    from digest.normalize import load_lexicon
-    from digest.normalize import normalize as normalize_text
+    from digest.normalization import load_lexicon
+    from digest.normalization import normalize as normalize_text
     from digest.voices import resolve_voice
 
     with user_errors():

@@ -27,7 +27,7 @@ from digest.engines import AUTO, Engine, EngineSettings, VoiceSettings, engine_c
 from digest.episode import Episode, assemble
 from digest.errors import InputError
 from digest.files import ensure_folder
-from digest.normalize import load_lexicon
+from digest.normalization import load_lexicon
 from digest.outputs import EpisodeFiles, write_episode
 from digest.reading import clean_text, read_text
 from digest.script import MAX_CHUNK_CHARS, Script, build_script

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from digest.article import Article
-from digest.normalize import normalize
+from digest.normalization import normalize
 from digest.sentences import CLOSERS, SENTENCE_END, is_speakable, split_sentences
 
 # About 0.22 s of speech per character: 500 characters is under two minutes of

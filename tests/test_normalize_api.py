@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from digest.errors import DigestError
-from digest.normalize import extract_links, load_lexicon, normalize, violations
+from digest.normalization import extract_links, load_lexicon, normalize, violations
 
 DATA = Path(__file__).parent / "data"
 

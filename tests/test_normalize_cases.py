@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from digest.normalize import normalize, violations
+from digest.normalization import normalize, violations
 
 CASES_DIR = Path(__file__).parent / "normalize_cases"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import opencc
 import pytest
 
-from digest.normalize.conversion import _t2s_tables, convert_script, to_simplified
+from digest.normalization.conversion import _t2s_tables, convert_script, to_simplified
 
 ROOT = Path(__file__).parent
 _OPENCC = opencc.OpenCC("t2s")

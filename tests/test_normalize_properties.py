@@ -7,8 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.normalize import normalize
-from digest.normalize.protect import mask_latin_sentences
+from digest.normalization import normalize
+from digest.normalization.protect import mask_latin_sentences
 
 _DIGIT = re.compile(r"[0-9]")
 
@@ -184,7 +184,7 @@ def test_simplified_text_without_numbers_is_unchanged(text: str) -> None:
 @settings(max_examples=300, deadline=None)
 @given(_PLAIN)
 def test_text_without_digits_or_symbols_only_changes_script(text: str) -> None:
-    from digest.normalize.conversion import convert_script
+    from digest.normalization.conversion import convert_script
 
     # Simplified-only or script-neutral text comes back byte for byte
     assert normalize(text, "zh-CN") == convert_script(text, mainland=True)
