@@ -287,14 +287,16 @@ def engines(
     check: bool = flag("--check", help="Also say whether each engine can speak right now."),
 ) -> None:
     """List the speech engines (built-in and plugins) that --engine accepts."""
-    from digest.engines import engine_class, engine_names
+    from digest.engines import EngineSettings, engine_class, engine_names
 
     with user_errors():
         for name in engine_names():
             cls = engine_class(name)
             line = f"  {name:<10} {(cls.__doc__ or '').strip().splitlines()[0]}"
             if check:
-                line += "  [available]" if cls.available(3.0) else "  [unavailable]"
+                line += (
+                    "  [available]" if cls(EngineSettings()).available(3.0) else "  [unavailable]"
+                )
             typer.echo(line)
 
 

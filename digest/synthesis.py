@@ -167,14 +167,15 @@ async def synthesize_script(
             if error.throttled:
                 stats.throttled += 1
                 limit.halve()
-            outage = failures_in_a_row >= give_up_after
-            if not error.retryable or attempt == retry.attempts or outage:
-                tries = f" after {attempt} attempts" if attempt > 1 else ""
-                why = (
-                    f" ({failures_in_a_row} requests in a row failed: giving up)" if outage else ""
-                )
+            if failures_in_a_row >= give_up_after:
                 raise SynthesisError(
-                    f"{describe_chunk(script, chapter, text)} failed{tries}: {error}{why}"
+                    f"the {engine.name} engine looks down: {failures_in_a_row} requests in a row"
+                    f" failed, giving up (last error: {error})"
+                )
+            if not error.retryable or attempt == retry.attempts:
+                tries = f" after {attempt} attempts" if attempt > 1 else ""
+                raise SynthesisError(
+                    f"{describe_chunk(script, chapter, text)} failed{tries}: {error}"
                 )
             stats.retries += 1
             await asyncio.sleep(retry.delay(attempt))

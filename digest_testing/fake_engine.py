@@ -39,8 +39,7 @@ class FakeEngine:
         self.handler = handler or (lambda text, voice: tone_speech(text))
         self.calls: list[str] = []
 
-    @classmethod
-    def available(cls, timeout: float = 0.0) -> bool:
+    def available(self, timeout: float = 0.0) -> bool:
         return True
 
     async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:

@@ -194,7 +194,9 @@ def test_permanent_outage_fails_loudly_after_the_configured_attempts(
     with pytest.raises(SynthesisError) as failure:
         build(reference, tmp_path, retry=RetryPolicy(attempts=3, base_delay=0.01, timeout=5.0))
     message = str(failure.value)
-    assert "HTTP 503" in message and re.search(r"after [23] attempts", message)
+    # Either a chunk used its 3 attempts, or 10 failures in a row ended the run first.
+    assert "HTTP 503" in message
+    assert re.search(r"after 3 attempts|looks down: 10 requests in a row failed", message)
     assert exit_code(failure.value) == 1
     # Either a chunk used its 3 attempts or 10 failures in a row ended the run
     # first; never more than chunks x attempts requests.
@@ -480,7 +482,7 @@ def test_an_outage_stops_the_run_early_instead_of_retrying_every_chunk(
             concurrency=4,
             retry=RetryPolicy(attempts=5, base_delay=0.01, timeout=5.0),
         )
-    assert "requests in a row failed: giving up" in str(failure.value)
+    assert "requests in a row failed, giving up" in str(failure.value)
     give_up_after, in_flight = 10, 4
     assert fake_edge.count() <= give_up_after + in_flight < len(long_reference.texts)
     assert list((tmp_path / "out").iterdir()) == []

@@ -19,7 +19,7 @@ from digest.engines.offline import OfflineEngine
 from digest_testing.audio import decode_errors, decode_mp3, ffmpeg_exe
 
 pytestmark = pytest.mark.skipif(
-    not OfflineEngine.available(), reason="espeak-ng library not loadable"
+    not OfflineEngine().available(), reason="espeak-ng library not loadable"
 )
 
 DATA = Path(__file__).parent / "data"

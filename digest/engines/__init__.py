@@ -127,16 +127,13 @@ def select_engine(
         raise InputError(
             f"voice {voice.voice!r} is an offline voice; the {choice} engine cannot use it"
         )
-    name = choice
-    if choice == AUTO:
-        name = preset_engine
-        if not engine_class(preset_engine).available(probe_timeout):
-            warn(
-                f"the {preset_engine} engine is unreachable; using the offline voice (espeak-ng)"
-                " for this episode"
-            )
-            name = FALLBACK_ENGINE
-    engine = create_engine(name, settings)
+    engine = create_engine(preset_engine if choice == AUTO else choice, settings)
+    if choice == AUTO and engine.name != FALLBACK_ENGINE and not engine.available(probe_timeout):
+        warn(
+            f"the {engine.name} engine is unreachable; using the offline voice (espeak-ng)"
+            " for this episode"
+        )
+        engine = create_engine(FALLBACK_ENGINE, settings)
     return engine, _voice_for(engine, preset_engine, voice)
 
 

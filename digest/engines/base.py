@@ -70,16 +70,17 @@ class Speech:
 @runtime_checkable
 class Engine(Protocol):
     """A speech engine.  Register a class with `digest.register_engine` or the
-    `digest.engines` entry-point group; it is constructed as `cls(EngineSettings)`."""
+    `digest.engines` entry-point group; it is constructed as `cls(EngineSettings)`,
+    which must be cheap: `available` is asked of an instance before it is used."""
 
     name: ClassVar[str]  # the name users choose it by, e.g. "edge"
     default_voice: ClassVar[str]  # the voice used when a preset names another engine's voice
     output_format: ClassVar[FrameFormat]  # always EPISODE_FORMAT today
     version: str  # goes into cache keys: a new engine version never reuses old clips
 
-    @classmethod
-    def available(cls, timeout: float) -> bool:
-        """Can this engine speak right now (network reachable, library loadable)?"""
+    def available(self, timeout: float) -> bool:
+        """Can this engine speak right now (network reachable, library loadable)?
+        Answers within about `timeout` seconds."""
         ...
 
     async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:

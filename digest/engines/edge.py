@@ -68,14 +68,13 @@ class EdgeEngine:
                     self._voice_offered[voice] = voice in names
             return self._voice_offered[voice]
 
-    @classmethod
-    def available(cls, timeout: float = 3.0, proxy: str | None = None) -> bool:
+    def available(self, timeout: float = 3.0) -> bool:
         """Can a TCP connection to the service (or to the proxy in between) open within `timeout`?
 
         A refused connection fails at once, a firewall that drops packets after
         `timeout`, and no DNS without waiting for the synthesis timeouts.
         """
-        host, port = probe_address(proxy)
+        host, port = probe_address(self.proxy)
         try:
             with socket.create_connection((host, port), timeout=timeout):
                 return True
@@ -131,6 +130,17 @@ class EdgeEngine:
             raise EngineError("the service sent no audio", retryable=True) from None
         except edge_errors.EdgeTTSException as exc:  # malformed frames, skew, WebSocket errors
             raise EngineError(f"bad response from the service: {exc}", retryable=True) from None
+        except aiohttp.ClientConnectorError as exc:
+            what = (
+                "the proxy"
+                if isinstance(exc, aiohttp.ClientProxyConnectionError)
+                else "the service"
+            )
+            raise EngineError(
+                f"connection failed: could not reach {what} at {exc.host}:{exc.port}"
+                f" ({_connect_failure(exc.os_error)})",
+                retryable=True,
+            ) from None
         except (aiohttp.ClientError, OSError) as exc:
             raise EngineError(
                 f"connection failed: {exc or type(exc).__name__}", retryable=True
@@ -138,6 +148,17 @@ class EdgeEngine:
         finally:
             await stream.aclose()
         return Speech(audio=bytes(audio), boundaries=tuple(boundaries))
+
+
+def _connect_failure(error: OSError) -> str:
+    """Why a connection could not be opened, in words (not aiohttp's repr of the SSL context)."""
+    if isinstance(error, socket.gaierror):
+        return "the host name could not be resolved: no network or no DNS"
+    if isinstance(error, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(error, TimeoutError):
+        return "timed out"
+    return error.strerror or type(error).__name__
 
 
 def probe_address(proxy: str | None = None) -> tuple[str, int]:

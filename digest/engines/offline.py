@@ -156,8 +156,7 @@ class OfflineEngine:
     def __init__(self, settings: EngineSettings = EngineSettings()) -> None:
         self._version: str | None = None  # network settings mean nothing to a local voice
 
-    @classmethod
-    def available(cls, timeout: float = 0.0) -> bool:
+    def available(self, timeout: float = 0.0) -> bool:
         """True if the espeak-ng library loads and initializes and lameenc imports."""
         try:
             with espeak.lock, espeak.fresh_espeak():
