@@ -69,14 +69,22 @@ def _parse_header(b: bytes, pos: int) -> tuple[FrameFormat, int] | None:
     return FrameFormat(version, sample_rate, bitrate, channels), length
 
 
+ID3_HEADER_SIZE = 10
+
+
+def id3v2_body_size(header: bytes) -> int:
+    """The size of an ID3v2 tag's frames and padding, from its 10-byte header (a syncsafe integer)."""
+    size = 0
+    for byte in header[6:10]:
+        size = (size << 7) | (byte & 0x7F)
+    return size
+
+
 def _skip_id3v2(b: bytes) -> int:
     pos = 0
-    while b[pos : pos + 3] == b"ID3" and len(b) >= pos + 10:
-        size = 0
-        for byte in b[pos + 6 : pos + 10]:
-            size = (size << 7) | (byte & 0x7F)
+    while b[pos : pos + 3] == b"ID3" and len(b) >= pos + ID3_HEADER_SIZE:
         footer = 10 if b[pos + 5] & 0x10 else 0
-        pos += 10 + size + footer
+        pos += ID3_HEADER_SIZE + id3v2_body_size(b[pos : pos + ID3_HEADER_SIZE]) + footer
     return pos
 
 

@@ -32,8 +32,8 @@ from mutagen.id3 import (
 )
 
 from digest.episode import Episode
-
-_HEADER = 10
+from digest.mp3 import ID3_HEADER_SIZE as _HEADER
+from digest.mp3 import id3v2_body_size
 
 
 @dataclass(frozen=True)
@@ -99,10 +99,7 @@ def order_chapter_frames(tag: bytes) -> bytes:
     """
     if tag[:3] != b"ID3" or tag[3] != 3:
         raise ValueError("not an ID3v2.3 tag")
-    size = 0
-    for byte in tag[6:10]:
-        size = (size << 7) | (byte & 0x7F)
-    end = _HEADER + size
+    end = _HEADER + id3v2_body_size(tag)
     frames: list[bytes] = []
     pos = _HEADER
     while pos + 10 <= end and tag[pos] != 0:

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from digest.article import parse_article
 from digest.cli import app
 from digest.errors import SynthesisError
+from digest.mp3 import id3v2_body_size
 from digest.pipeline import BuildOptions, build_episode
 from digest.synthesis import RetryPolicy
 from digest_testing.audio import decode_errors, decode_mp3
@@ -44,9 +45,7 @@ def chap_frames_in_file_order(path: Path) -> list[tuple[str, int]]:
     """(element id, start ms) of every CHAP frame, in the order they stand in the file."""
     data = path.read_bytes()
     assert data[:3] == b"ID3"
-    size = 0
-    for byte in data[6:10]:
-        size = (size << 7) | byte
+    size = id3v2_body_size(data)
     pos, found = 10, []
     while pos < 10 + size and data[pos] != 0:
         length = int.from_bytes(data[pos + 4 : pos + 8], "big")
