@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from digest.mp3 import Frames, join, silence
 from digest.script import Script
 from digest.synthesis import Clip
+from digest.transcripts import TimedChunk, time_lines
 
 # A briefing profile (podcast-standards.md §3.3): edge-tts pauses between the
 # sentences of one request itself; digest adds the longer pauses.
@@ -33,6 +34,8 @@ class Chapter:
 
 @dataclass(frozen=True)
 class Cue:
+    """One subtitle: a sentence in the article's own wording, timed as spoken."""
+
     start: float
     end: float
     text: str
@@ -67,12 +70,18 @@ def assemble(script: Script, clips: list[list[Clip]]) -> Episode:
         start = position
         if number == 0:
             add(silence(LEAD_IN, fmt))
+        timed: list[TimedChunk] = []
         for index, clip in enumerate(chapter_clips):
             if index:
                 add(silence(CHUNK_PAUSE, fmt))
             offset = position * seconds_per_frame
-            cues.extend(Cue(offset + b.start, offset + b.end, b.text) for b in clip.boundaries)
+            text = chapter.chunks[index]
+            timed.append(TimedChunk(text, offset, clip.frames.duration, clip.boundaries))
+            if not chapter.lines:  # a script without written lines: the spoken sentences
+                cues.extend(Cue(offset + b.start, offset + b.end, b.text) for b in clip.boundaries)
             add(clip.frames)
+        lines = ((line.written, line.spoken) for line in chapter.lines)
+        cues.extend(Cue(t.start, t.end, t.text) for t in time_lines(lines, timed))
         add(silence(SECTION_PAUSE if number < len(script.chapters) - 1 else TAIL, fmt))
         chapters.append(
             Chapter(chapter.title, start * seconds_per_frame, position * seconds_per_frame)

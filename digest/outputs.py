@@ -1,4 +1,4 @@
-"""Episode -> files: the tagged MP3, Podcasting 2.0 chapters JSON and SRT.
+"""Episode -> files: the tagged MP3, Podcasting 2.0 chapters JSON, SRT and WebVTT.
 
 Every file is written under a temporary name in the target folder and then
 renamed, so a crash never leaves a half-written episode where a podcast host
@@ -15,10 +15,11 @@ import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from digest.episode import Cue, Episode
+from digest.episode import Episode
 from digest.errors import OutputError
 from digest.files import write_atomically
 from digest.tags import EpisodeInfo, build_tag
+from digest.transcripts import plain_text, srt, vtt
 
 MAX_SLUG_LENGTH = 60
 
@@ -28,6 +29,7 @@ class EpisodeFiles:
     mp3: Path
     chapters: Path
     subtitles: Path
+    captions: Path  # WebVTT
 
 
 def clean_title(title: str) -> str:
@@ -59,20 +61,6 @@ def episode_stem(title: str, date: dt.date) -> str:
     return f"{date.isoformat()}-{slugify(title)}"
 
 
-def srt(cues: tuple[Cue, ...]) -> str:
-    def stamp(seconds: float) -> str:
-        ms = round(seconds * 1000)
-        return (
-            f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d},{ms % 1000:03d}"
-        )
-
-    blocks = [
-        f"{n}\n{stamp(cue.start)} --> {stamp(cue.end)}\n{cue.text.strip()}\n"
-        for n, cue in enumerate((c for c in cues if c.text.strip() and c.end > c.start), 1)
-    ]
-    return "\n".join(blocks)
-
-
 def chapters_json(episode: Episode) -> str:
     """Podcasting 2.0 JSON chapters (podcast:chapters), times in seconds."""
     document = {
@@ -87,12 +75,13 @@ def chapters_json(episode: Episode) -> str:
 
 
 def write_episode(episode: Episode, info: EpisodeInfo, folder: Path) -> EpisodeFiles:
-    info = replace(info, title=clean_title(info.title))
+    info = replace(info, title=clean_title(info.title), transcript=plain_text(episode.cues))
     stem = episode_stem(info.title, info.date)
     files = EpisodeFiles(
         mp3=folder / f"{stem}.mp3",
         chapters=folder / f"{stem}.chapters.json",
         subtitles=folder / f"{stem}.srt",
+        captions=folder / f"{stem}.vtt",
     )
     written: list[Path] = []
     path = files.chapters
@@ -100,6 +89,7 @@ def write_episode(episode: Episode, info: EpisodeInfo, folder: Path) -> EpisodeF
         for path, data in (
             (files.chapters, chapters_json(episode).encode("utf-8")),
             (files.subtitles, srt(episode.cues).encode("utf-8")),
+            (files.captions, vtt(episode.cues).encode("utf-8")),
             (files.mp3, build_tag(episode, info) + episode.audio.data),  # the MP3 last
         ):
             write_atomically(path, data)

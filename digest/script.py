@@ -29,9 +29,18 @@ _TERMINAL = SENTENCE_END + "：:"  # a heading ending in a colon needs no full s
 
 
 @dataclass(frozen=True)
+class Line:
+    """One sentence as the article writes it and as the voice says it (for transcripts)."""
+
+    written: str  # the article's own wording and script: digits as written, URLs kept
+    spoken: str  # its normalized form, as it appears in the chunks
+
+
+@dataclass(frozen=True)
 class ScriptChapter:
     title: str  # shown in podcast apps, in the article's own script
     chunks: tuple[str, ...]  # normalized text, each one request to the engine
+    lines: tuple[Line, ...] = ()  # the chapter's sentences, in chunk order
 
 
 @dataclass(frozen=True)
@@ -59,14 +68,18 @@ def build_script(
         if section.kind != "lead":
             spoken.append(section.title)
         spoken.extend(p for p in section.paragraphs if p not in spoken)  # a title-only file
-        sentences = [
-            s
+        # Split before normalizing, so each written sentence keeps its spoken twin.
+        lines = [
+            Line(written, normalize(as_sentence(written), locale, lexicon))
             for paragraph in spoken
-            for s in split_sentences(as_sentence(normalize(paragraph, locale, lexicon)))
+            for written in split_sentences(paragraph)
         ]
+        sentences = [s for line in lines for s in split_sentences(line.spoken)]
         chunks = chunk_sentences(sentences, max_chars)
         if chunks:
-            chapters.append(ScriptChapter(title=section.title, chunks=tuple(chunks)))
+            chapters.append(
+                ScriptChapter(title=section.title, chunks=tuple(chunks), lines=tuple(lines))
+            )
     return Script(title=article.title, locale=locale, chapters=tuple(chapters))
 
 

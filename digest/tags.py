@@ -28,6 +28,7 @@ from mutagen.id3 import (
     TPE1,
     TSSE,
     TXXX,
+    USLT,
     CTOCFlags,
 )
 
@@ -48,6 +49,7 @@ class EpisodeInfo:
     voice: str = ""
     cover: bytes | None = None
     cover_mime: str = "image/jpeg"
+    transcript: str = ""  # the whole text as written, one sentence a line (USLT)
 
 
 def build_tag(episode: Episode, info: EpisodeInfo) -> bytes:
@@ -62,6 +64,8 @@ def build_tag(episode: Episode, info: EpisodeInfo) -> bytes:
     tag.add(TLEN(encoding=3, text=str(round(episode.duration * 1000))))
     if info.description:
         tag.add(COMM(encoding=3, lang="chi", desc="", text=info.description))
+    if info.transcript:
+        tag.add(USLT(encoding=3, lang="chi", desc="", text=info.transcript))
     if info.engine:
         tag.add(TSSE(encoding=3, text=f"digest; {info.engine}; {info.voice}"))
         tag.add(TXXX(encoding=3, desc="digest:engine", text=info.engine))

@@ -235,7 +235,7 @@ def test_hostile_title_gives_a_safe_file_name(fake_edge, tmp_path, title, expect
     assert SAFE_NAME.match(mp3.name) and len(mp3.name) < 100, mp3.name
     names = sorted(p.name for p in out.iterdir())
     stem = mp3.name[: -len(".mp3")]
-    assert names == sorted([f"{stem}.mp3", f"{stem}.chapters.json", f"{stem}.srt"])
+    assert names == sorted([f"{stem}.mp3", f"{stem}.chapters.json", f"{stem}.srt", f"{stem}.vtt"])
     assert not list(tmp_path.glob("etc*")) and not (tmp_path / "passwd").exists()
     # the title survives in the metadata, as one value without control characters
     tag = mutagen.id3.ID3(mp3)

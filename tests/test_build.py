@@ -150,7 +150,8 @@ def test_side_files_name_and_summary(seed_build):
         int(cues[0][0]) * 3600 + int(cues[0][1]) * 60 + int(cues[0][2]) + int(cues[0][3]) / 1000
     )
     assert first_start >= 0.5  # the lead-in silence comes before the first word
-    assert "开天价" in srt  # the subtitles are what was spoken (Simplified for a zh-CN voice)
+    # The subtitles are the article's own wording and script (Traditional), not the spoken rewrite.
+    assert "開天價" in srt and "开天价" not in srt
 
 
 def test_same_input_and_date_give_the_same_bytes_and_warm_cache_makes_no_requests(
