@@ -195,10 +195,19 @@ def build(
     ),
     as_json: bool = flag("--json", help="Print a JSON summary instead of the path."),
     quiet: bool = flag("--quiet", "-q", help="No progress bar, no warnings."),
+    publish: Optional[Path] = typer.Option(
+        None, "--publish", metavar="SHOWDIR", help="Also publish the episode into this show folder."
+    ),
 ) -> None:
     """Build a chaptered MP3 episode from an article."""
     cached = "finished clips are cached, run the same command to resume"
     with user_errors(f"interrupted; {cached}" if not no_cache else "interrupted"):
+        if publish is not None:
+            from digest.publish import open_show
+
+            show_settings = open_show(publish)  # a bad show folder fails before synthesis
+            if show == DEFAULT_SHOW_NAME:
+                show = show_settings.name
         options = BuildOptions(
             voice=voice,
             engine=engine,
@@ -220,6 +229,10 @@ def build(
         )
         with progress_bar(not quiet and sys.stderr.isatty()) as progress:
             result = build_episode(article, options, progress=progress, warn=Reporter(quiet))
+        if publish is not None:
+            from digest.publish import publish_episode
+
+            publish_episode(result.files.mp3, publish)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -318,6 +331,78 @@ def normalize(
         ending = "\n" if line.endswith("\n") else ""
         sys.stdout.write(normalize_text(line.rstrip("\n"), target, words) + ending)
         sys.stdout.flush()
+
+
+ShowDirArg = typer.Argument(..., help="The show folder (with its show.toml).")
+
+
+@app.command()
+def init(
+    show_dir: Path = ShowDirArg,
+    name: Optional[str] = typer.Option(None, help="The show's name."),
+) -> None:
+    """Create a show folder with a commented show.toml."""
+    from digest.show import init_show
+
+    with user_errors():
+        typer.echo(str(init_show(show_dir, name)))
+
+
+@app.command(name="publish")
+def publish_command(
+    episode: Path = typer.Argument(..., help="The episode's MP3 (its side files beside it)."),
+    to: Path = typer.Option(..., "--to", metavar="SHOWDIR", help="The show folder."),
+    keep: Optional[int] = typer.Option(
+        None, min=1, help="Keep only the newest N episodes (default: the show file's keep)."
+    ),
+) -> None:
+    """Add an episode to a show folder and rebuild its feed and page."""
+    from digest.publish import publish_episode
+
+    with user_errors():
+        published = publish_episode(episode, to, keep=keep)
+    typer.echo(str(published.mp3))
+
+
+@app.command()
+def feed(
+    show_dir: Path = ShowDirArg,
+    check: bool = flag("--check", help="Check feed.xml against Apple's requirements."),
+    keep: Optional[int] = typer.Option(None, min=1, help="Retire all but the newest N episodes."),
+) -> None:
+    """Rebuild feed.xml and index.html from the show folder; --check validates them."""
+    from digest.feed import write_feed
+    from digest.feed_check import check_show
+    from digest.publish import open_show, retire_episodes
+
+    with user_errors():
+        if check:
+            findings = check_show(show_dir)
+        else:
+            if keep is not None:
+                retire_episodes(show_dir, keep, open_show(show_dir))
+            state = write_feed(show_dir)
+            typer.echo(f"{show_dir / 'feed.xml'}: {len(state.episodes)} episode(s)")
+            return
+    for finding in findings:
+        typer.echo(finding.message)
+    problems = sum(1 for f in findings if f.problem)
+    if problems:
+        fail(f"{problems} problem(s) in {show_dir / 'feed.xml'}", 1)
+    typer.echo(f"{show_dir / 'feed.xml'}: no problems")
+
+
+@app.command()
+def serve(
+    show_dir: Path = ShowDirArg,
+    port: int = typer.Option(8000, help="Port to listen on (0: any free one)."),
+    host: str = typer.Option("0.0.0.0", help="Address to listen on."),
+) -> None:
+    """Serve the show folder on the local network, with a QR code of the feed URL."""
+    from digest.serve import serve_forever
+
+    with user_errors():
+        serve_forever(show_dir, host, port)
 
 
 def main(argv: list[str] | None = None) -> None:
