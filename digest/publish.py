@@ -27,6 +27,7 @@ from mutagen.id3 import ID3, TGID, TXXX, ID3NoHeaderError
 from digest.errors import InputError, Mp3Error, OutputError
 from digest.files import write_atomically
 from digest.mp3 import read_frames
+from digest.outputs import clean_title
 from digest.show import SHOW_FILE, Show, load_show
 from digest.tags import order_chapter_frames
 
@@ -190,7 +191,9 @@ def _read_chapters(path: Path) -> tuple[ChapterMark, ...]:
         if isinstance(start, (int, float)) and not isinstance(start, bool):
             marks.append(
                 ChapterMark(
-                    float(start), str(chapter.get("title", "")), str(chapter.get("url", "") or "")
+                    float(start),
+                    clean_title(str(chapter.get("title", ""))),
+                    str(chapter.get("url", "") or ""),
                 )
             )
     return tuple(sorted(marks, key=lambda m: m.start))

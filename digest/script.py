@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from digest.article import Article
 from digest.normalization import normalize
-from digest.sentences import CLOSERS, SENTENCE_END, is_speakable, split_sentences
+from digest.sentences import CLOSERS, SENTENCE_END, is_speakable, sentence_spans, split_sentences
 
 # About 0.22 s of speech per character: 500 characters is under two minutes of
 # audio and about 1,500 bytes of UTF-8, far below edge-tts's 4,096-byte limit.
@@ -72,7 +72,7 @@ def build_script(
         lines = [
             Line(written, normalize(as_sentence(written), locale, lexicon))
             for paragraph in spoken
-            for written in split_sentences(paragraph)
+            for written in split_written(paragraph)
         ]
         sentences = [s for line in lines for s in split_sentences(line.spoken)]
         chunks = chunk_sentences(sentences, max_chars)
@@ -89,6 +89,15 @@ def as_sentence(text: str) -> str:
     if text and text.rstrip(CLOSERS)[-1:] not in tuple(_TERMINAL):
         return text + "。"
     return text
+
+
+_URL = re.compile(r"(?:https?://|www\.)[!-~]+", re.I)
+
+
+def split_written(text: str) -> list[str]:
+    """Sentences as written, for transcripts: a URL's "?" or "!" does not end a sentence."""
+    masked = _URL.sub(lambda m: "x" * len(m.group()), text)
+    return [text[s.start : s.end].strip() for s in sentence_spans(masked)]
 
 
 def _fits(text: str, max_chars: int) -> bool:

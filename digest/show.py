@@ -222,8 +222,10 @@ def init_show(folder: Path, name: str | None = None) -> Path:
         raise InputError(f"{show_file} already exists; edit it instead")
     try:
         (folder / "episodes").mkdir(parents=True, exist_ok=True)
-        text = SHOW_TEMPLATE.replace('name = "digest 每日简报"', f"name = {_toml_string(name)}")
-        show_file.write_text(text if name else SHOW_TEMPLATE, encoding="utf-8")
+        text = SHOW_TEMPLATE
+        if name:
+            text = text.replace('name = "digest 每日简报"', f"name = {_toml_string(name)}")
+        show_file.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise InputError(f"cannot create show folder {folder}: {exc.strerror or exc}") from None
     return show_file
