@@ -110,7 +110,7 @@ def make_app(show_dir: Path, token: str | None) -> web.Application:
         return web.FileResponse(path, headers=headers)
 
     app = web.Application()
-    app.router.add_route("GET", "/{tail:.*}", handle)  # GET routes answer HEAD too
+    app.router.add_get("/{tail:.*}", handle)  # answers HEAD too
     return app
 
 

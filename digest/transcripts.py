@@ -124,7 +124,9 @@ def _usable(cues: Iterable[TimedText]) -> list[TimedText]:
 
 
 def _one_line(text: str) -> str:
-    # A blank line ends a cue in both formats, and "-->" would start a new one.
+    # A blank line ends a cue in both formats, and "-->" would start a new one;
+    # control characters (a BEL in a title) would show as boxes.
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
     return " ".join(text.split()).replace("-->", "→")
 
 
