@@ -130,7 +130,7 @@ def assert_same_episode(
     assert result.files.mp3.read_bytes() == reference.mp3
     assert sorted(server.texts(outcome="ok")) == sorted(reference.texts)
     out = sorted(p.name for p in (root / "out").iterdir())
-    assert len(out) == 3 and all(not n.endswith(".tmp") for n in out)
+    assert len(out) == 4 and all(not n.endswith(".tmp") for n in out)  # mp3, json, srt, vtt
     assert not list((root / "cache").rglob("*.tmp"))
     assert len(list((root / "cache").rglob("*.mp3"))) == len(reference.texts)
 
