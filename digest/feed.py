@@ -23,7 +23,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from digest.cover import Cover, show_cover
+from digest.cover import Cover, is_generated, show_cover
 from digest.files import write_atomically
 from digest.publish import (
     EPISODES,
@@ -256,7 +256,8 @@ def prepare_cover(show_dir: Path, show: Show) -> str:
     """Put the show's art in the folder (or generate it once); return its file name."""
     if show.cover is None:
         for name in COVER_NAMES:
-            if (show_dir / name).is_file():
+            # Art put in the folder by hand stays; a generated cover follows the show's name.
+            if (show_dir / name).is_file() and not is_generated(show_dir / name):
                 return name
     cover: Cover = show_cover(show.cover, show.name)
     target = show_dir / cover.name

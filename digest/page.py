@@ -14,6 +14,7 @@ import re
 from importlib.resources import files
 from pathlib import Path
 
+from digest.feed import clock
 from digest.publish import EPISODES, PublishedEpisode
 from digest.show import Show
 from digest.transcripts import parse_vtt
@@ -21,12 +22,6 @@ from digest.transcripts import parse_vtt
 
 def _template() -> str:
     return files("digest").joinpath("templates/page.html").read_text(encoding="utf-8")
-
-
-def _clock(seconds: float) -> str:
-    total = int(seconds)
-    hours, minutes, secs = total // 3600, total // 60 % 60, total % 60
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def _src(path: Path) -> str:
@@ -43,7 +38,7 @@ def render_episode(episode: PublishedEpisode, language: str) -> str:
         f'<article id="{e(episode.stem)}" data-episode>',
         f"<h2>{e(episode.title)}</h2>",
         f'<p class="meta"><time datetime="{episode.date.isoformat()}">{episode.date.isoformat()}'
-        f"</time> · {_clock(episode.duration)}</p>",
+        f"</time> · {clock(episode.duration)}</p>",
         f'<audio controls preload="metadata" src="{_src(episode.mp3)}">',
     ]
     if captions:
@@ -56,7 +51,7 @@ def render_episode(episode: PublishedEpisode, language: str) -> str:
         for chapter in episode.chapters:
             parts.append(
                 f'<li><button type="button" data-start="{chapter.start:.3f}">'
-                f"<time>{_clock(chapter.start)}</time><span>{e(chapter.title)}</span></button></li>"
+                f"<time>{clock(chapter.start)}</time><span>{e(chapter.title)}</span></button></li>"
             )
         parts.append("</ol>")
     if captions:

@@ -428,3 +428,19 @@ def test_write_feed_uses_the_shows_own_cover(show_copy, tmp_path):
         )["version"]
         == "1.2.0"
     )
+
+
+def test_generated_cover_follows_the_shows_name_and_works_without_a_cjk_font(show_copy, tmp_path):
+    from digest.cover import generate_cover, is_generated
+
+    before = (show_copy / "cover.png").read_bytes()
+    toml = (show_copy / "show.toml").read_text(encoding="utf-8")
+    (show_copy / "show.toml").write_text(toml.replace("测试 &", "改名 &"), encoding="utf-8")
+    write_feed(show_copy)
+    assert (show_copy / "cover.png").read_bytes() != before
+    assert is_generated(show_copy / "cover.png")
+    plain = tmp_path / "plain.png"
+    plain.write_bytes(generate_cover("名字", font=tmp_path / "no-such-font.ttf"))
+    with Image.open(plain) as image:
+        assert image.size == (1400, 1400) and image.mode == "RGB" and image.format == "PNG"
+    assert is_generated(plain)
