@@ -26,7 +26,7 @@ from mutagen.id3 import ID3, TGID, TXXX, ID3NoHeaderError
 
 from digest.errors import InputError, Mp3Error, OutputError
 from digest.files import write_atomically
-from digest.mp3 import read_frames
+from digest.mp3 import ID3_HEADER_SIZE, id3v2_body_size, read_frames
 from digest.outputs import clean_title
 from digest.show import SHOW_FILE, Show, load_show
 from digest.tags import order_chapter_frames
@@ -227,13 +227,10 @@ def stamp_tag(data: bytes, guid: str, published: str) -> bytes:
 
 
 def _tag_end(data: bytes) -> int:
-    if data[:3] != b"ID3":
+    if data[:3] != b"ID3" or len(data) < ID3_HEADER_SIZE:
         return 0
-    size = 0
-    for byte in data[6:10]:
-        size = (size << 7) | (byte & 0x7F)
     footer = 10 if data[5] & 0x10 else 0
-    return 10 + size + footer
+    return ID3_HEADER_SIZE + id3v2_body_size(data[:ID3_HEADER_SIZE]) + footer
 
 
 def publish_episode(

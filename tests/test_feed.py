@@ -30,6 +30,7 @@ from typer.testing import CliRunner
 from digest.cli import app
 from digest.feed import PODCAST, write_feed
 from digest.feed_check import check_show
+from digest.mp3 import id3v2_body_size
 from digest.outputs import clean_title
 from digest.publish import (
     PODCAST_GUID_NAMESPACE,
@@ -234,10 +235,7 @@ def test_mp3_carries_its_guid_transcript_and_ordered_chapters(show):
 
 
 def _tag_size(data: bytes) -> int:
-    size = 0
-    for byte in data[6:10]:
-        size = (size << 7) | (byte & 0x7F)
-    return 10 + size
+    return 10 + id3v2_body_size(data[:10])
 
 
 def _chap_starts(data: bytes) -> list[bytes]:
