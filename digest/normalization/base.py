@@ -79,9 +79,17 @@ def converter(config: str) -> opencc.OpenCC:
 
 @dataclass(frozen=True)
 class Ctx:
-    """What a rule needs to know about the target voice."""
+    """What a rule needs to know: the target voice, and the cue word lists (lexicon [cues])."""
 
     mainland: bool  # zh-CN: Simplified output, mainland readings
+    cues: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def cue(self, name: str) -> tuple[str, ...]:
+        """The words of one cue list (empty when the lexicon has none)."""
+        for key, words in self.cues:
+            if key == name:
+                return words
+        return ()
 
     def t(self, simplified: str) -> str:
         """A word our rules emit, in the target script."""
@@ -106,6 +114,12 @@ def alt(*words: str) -> str:
     return "(?:" + "|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)) + ")"
 
 
+@lru_cache(maxsize=256)
+def alt_of(words: tuple[str, ...]) -> str:
+    """`alt` for a cue list from the lexicon, cached (rules build their patterns per list)."""
+    return alt(*words) if words else "(?!)"
+
+
 def charset(chars: str) -> str:
     """A character class of single-character cues in both scripts."""
     forms: set[str] = set()
@@ -125,9 +139,10 @@ CJK = r"[\u3400-\u9fff\uf900-\ufaff]"
 
 # Words that count things: a lone 2 before one of them is 两 (两艘, 两人, 两年).
 # Not included on purpose: 月 日 号 楼 路 期 版 级 区 代 季 (二月, 二号, 二期 …).
-MEASURE_CHARS = charset(
+MEASURE_WORD_CHARS = (
     "个位名人口户家所座栋幢层间套台辆架艘列班趟次回遍轮场届件条只头匹张本册份篇部首句段项"
     "种类样批组队对双枚颗粒支把根片块滴杯瓶罐箱包袋盒桶岁年周天夜倍成元角毛美欧英港韩澳加"
     "米克吨升亩斤公千万亿百兆纳摄华度瓦伏秒分点步下声眼手招笔宗单门国方面边侧处股款辈"
     "小寸尺英海里平立毫微厘台吉赫太帕磅盎时起票例席剂胜负球局盘针晚尊幅扇道题棵株集卷站圈顿"
 )
+MEASURE_CHARS = charset(MEASURE_WORD_CHARS)

@@ -105,3 +105,55 @@ def convert_script(text: str, mainland: bool) -> str:
     if _simplified_only().isdisjoint(text):
         return text
     return converter("s2tw").convert(text)
+
+
+VOCABULARIES = ("keep", "mainland")
+# Words a vocabulary conversion must not touch are swapped for characters from Plane 15's
+# private use area while it runs (the Latin-sentence masks use the BMP's).
+_WORDING_MASK_BASE = 0xF0000
+
+
+@lru_cache(maxsize=32)
+def _keep_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    from .base import variants
+
+    forms: set[str] = set()
+    for word in words:
+        forms |= variants(word)
+    if not forms:
+        return None
+    return re.compile("|".join(re.escape(f) for f in sorted(forms, key=len, reverse=True)))
+
+
+def to_mainland_vocabulary(text: str, keep: tuple[str, ...] = ()) -> str:
+    """Traditional text in Simplified script with mainland wording (OpenCC tw2sp: 人工智慧 →
+    人工智能, 演算法 → 算法, 軟體 → 软件), except the words in `keep`, which only change script."""
+    pattern = _keep_pattern(keep)
+    kept: list[str] = []
+    if pattern is not None:
+
+        def hide(m: re.Match[str]) -> str:
+            kept.append(to_simplified(m.group()))
+            return chr(_WORDING_MASK_BASE + len(kept) - 1)
+
+        text = pattern.sub(hide, text)
+    text = converter("tw2sp").convert(text)
+    if kept:
+        text = re.sub(
+            "[\U000f0000-\U000ffffd]", lambda m: kept[ord(m.group()) - _WORDING_MASK_BASE], text
+        )
+    return text
+
+
+@lru_cache(maxsize=32)
+def _zhu_pattern(keep: tuple[str, ...]) -> re.Pattern[str]:
+    words = sorted({w for w in keep if "著" in w}, key=len, reverse=True)
+    return re.compile("|".join([*(re.escape(w) for w in words), "著"]))
+
+
+def particle_zhe(text: str, keep: tuple[str, ...]) -> str:
+    """The aspect particle 著 is written 着 in Simplified (藏著 → 藏着, 标志著 → 标志着); the
+    words in `keep` (著名, 显著, 土著 …) keep 著. With no tagger in the stack, the list is the rule."""
+    if "著" not in text:
+        return text
+    return _zhu_pattern(keep).sub(lambda m: "着" if m.group() == "著" else m.group(), text)

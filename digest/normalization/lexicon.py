@@ -17,44 +17,115 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 DEFAULT_LEXICON = Path(__file__).with_name("lexicon.toml")
+# A lexicon is a small hand-written file: anything bigger is a mistake (a wrong path, a
+# binary), refused before it is parsed.
+MAX_LEXICON_BYTES = 1_000_000
+
+# The cue lists a lexicon's [cues] table may extend (see lexicon.toml for what each means).
+CUE_LISTS = (
+    "score_before",
+    "score_after",
+    "named_date",
+    "year_event",
+    "year_before",
+    "room_before",
+    "room_after",
+    "keep_zhu",
+    "keep_wording",
+)
+Cues = tuple[tuple[str, tuple[str, ...]], ...]  # ((list name, words), ...): hashable
 
 
-def _read(path: Path) -> dict[str, str]:
+class Lexicon(dict):
+    """term → spoken form, plus the cue word lists the rules use (`cues`).
+
+    A plain dict works wherever a Lexicon does; it gets the project's default cues.
+    """
+
+    def __init__(self, terms: Mapping[str, str] = (), cues: Cues | None = None) -> None:
+        super().__init__(terms)
+        self.cues: Cues = cues if cues is not None else default_lexicon().cues
+
+
+def read_limited(path: Path, what: str, limit: int = MAX_LEXICON_BYTES) -> str:
+    """A small UTF-8 configuration file's text; one-line InputError naming it otherwise."""
     try:
-        with path.open("rb") as f:
-            data = tomllib.load(f)
+        with Path(path).open("rb") as f:
+            data = f.read(limit + 1)
     except OSError as e:
-        raise InputError(f"cannot read lexicon {path}: {e.strerror or e}") from None
+        raise InputError(f"cannot read {what} {path}: {e.strerror or e}") from None
+    if len(data) > limit:
+        raise InputError(f"{what} {path} is larger than {limit:,} bytes; refusing to read it")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{what} {path} is not valid UTF-8 (byte {e.start})") from None
+
+
+def _read(path: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
+    text = read_limited(path, "lexicon")
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise InputError(f"malformed lexicon {path}: {e}".splitlines()[0]) from None
+    cues = data.pop("cues", {})
+    if not isinstance(cues, dict):
+        raise InputError(f"malformed lexicon {path}: [cues] must be a table of word lists")
+    for name, words in cues.items():
+        if name not in CUE_LISTS:
+            raise InputError(
+                f"malformed lexicon {path}: unknown cue list {name!r} (known: {', '.join(CUE_LISTS)})"
+            )
+        if not isinstance(words, list) or not all(isinstance(w, str) and w for w in words):
+            raise InputError(f"malformed lexicon {path}: cues.{name} must be a list of words")
     terms = data.pop("terms", {}) if isinstance(data.get("terms"), dict) else {}
     terms.update(data)
     bad = [k for k, v in terms.items() if not isinstance(v, str) or not k]
     if bad:
         raise InputError(f'malformed lexicon {path}: entry {bad[0]!r} must be term = "spoken form"')
-    return terms
+    return terms, cues
 
 
 def user_lexicon_path() -> Path:
+    """Where a user's own lexicon lives: lexicon.toml in digest's config folder."""
     import platformdirs
 
     return platformdirs.user_config_path("digest") / "lexicon.toml"
 
 
+def _merge_cues(base: Cues, extra: Mapping[str, list[str]]) -> Cues:
+    merged = {name: list(words) for name, words in base}
+    for name, words in extra.items():
+        merged[name] = list(dict.fromkeys([*merged.get(name, []), *words]))
+    return tuple((name, tuple(merged.get(name, ()))) for name in CUE_LISTS)
+
+
 @lru_cache(maxsize=1)
-def default_lexicon() -> dict[str, str]:
-    return _read(DEFAULT_LEXICON)
+def default_lexicon() -> Lexicon:
+    """The project's lexicon (digest/normalize/lexicon.toml), read once."""
+    terms, cues = _read(DEFAULT_LEXICON)
+    return Lexicon(terms, _merge_cues((), cues))
 
 
-def load_lexicon(user_file: Path | None = None) -> dict[str, str]:
-    """The project lexicon merged with the user's (explicit file, else the config-folder one)."""
-    merged = dict(default_lexicon())
+def load_lexicon(user_file: Path | None = None) -> Lexicon:
+    """The project lexicon merged with the user's (explicit file, else the config-folder one).
+
+    User terms override the project's; user cue lists add words to the project's lists.
+    """
+    base = default_lexicon()
     if user_file is None:
         candidate = user_lexicon_path()
         user_file = candidate if candidate.is_file() else None
-    if user_file is not None:
-        merged.update(_read(Path(user_file)))
-    return merged
+    if user_file is None:
+        return Lexicon(base, base.cues)
+    terms, cues = _read(Path(user_file))
+    return Lexicon({**base, **terms}, _merge_cues(base.cues, cues))
+
+
+def cues_of(lexicon: Mapping[str, str]) -> Cues:
+    """The cue lists that go with `lexicon` (the defaults for a plain dict)."""
+    cues = getattr(lexicon, "cues", None)
+    return cues if cues is not None else default_lexicon().cues
 
 
 def _edge(term: str, start: bool) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .base import BLANK
+from .base import BLANK, MEASURE_WORD_CHARS, charset
 from .spell import cardinal
 
 # --- links ----------------------------------------------------------------------------
@@ -99,6 +99,45 @@ _LIST_MARKER = re.compile(
 
 def list_markers(text: str) -> str:
     return _LIST_MARKER.sub(lambda m: m.group(1) + cardinal(m.group(2)) + "、", text)
+
+
+# --- two numbers side by side (§5.1) ---------------------------------------------------------
+_MAGS = "万萬亿億兆千百"
+# A quantity ends in a measure word, a unit, a percent sign or a magnitude; a clock or a
+# date (年 月 日 时 点 分 秒) does not end one: 3 點 30 分 and 2026 年 3 月 are one reading.
+_MEASURE_END = charset("".join(c for c in MEASURE_WORD_CHARS if c not in "年时分点秒起下"))
+_TIME_WORD = frozenset("年月日号號时時秒钟鐘")
+# a measure word may run on (个百分点, 美元, 万辆, 个基点), but only through such characters
+_MEASURE_MORE = charset(MEASURE_WORD_CHARS + "基")
+_ADJACENT = re.compile(
+    r"(?P<first>"
+    rf"(?<![\d.])\d+(?:\.\d+)?(?:[ \t]?[{_MAGS}]+)?"
+    rf"(?:[ \t]?(?:[%‰‱℃]|°[CF]?)|[A-Za-zμ]+[²³]?|[ \t]?(?P<cjk>{_MEASURE_END}{_MEASURE_MORE}{{0,3}}))"
+    rf"|(?<![\d.])\d+(?:\.\d+)?[ \t]?(?P<mag>[{_MAGS}]+)"
+    r"|(?<=[A-Za-z])\d+(?P<code>[A-Za-z]*)"
+    r")(?P<gap>[ \t])"
+    rf"(?=[-+]?\d+(?:\.\d+)?(?P<after>[ \t]?[{_MAGS}%]|{charset(MEASURE_WORD_CHARS)})?)"
+)
+
+
+def pause_between_numbers(text: str) -> str:
+    """跌幅2.5% 30天内 → 跌幅2.5%，30天内: the blank between two quantities becomes a pause,
+    so that deleting blanks (next step) cannot join them into one number. A magnitude
+    continued by a smaller one (1 兆 4500 億, 2 千 5 百) is one number and stays joined."""
+    if " " not in text and "\t" not in text:
+        return text
+
+    def pause(m: re.Match[str]) -> str:
+        first, after = m.group("first"), m.group("after") or ""
+        if m.group("cjk") and _TIME_WORD.intersection(m.group("cjk")):
+            return m.group()
+        if first[-1] in _MAGS and after.strip(" \t") and after.strip(" \t") in _MAGS:
+            return m.group()  # 1 兆 4500 億: one number written in parts
+        if m.group("code") is not None and not after:
+            return m.group()  # RTX 5080 2025: a code and a bare number, nothing says two quantities
+        return first + "，"
+
+    return _ADJACENT.sub(pause, text)
 
 
 # --- blanks around numbers ------------------------------------------------------------------

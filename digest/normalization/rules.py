@@ -42,6 +42,7 @@ TRIGGER = re.compile(r"[\d兆%‰‱℃℉°$¥￥€£₩±×÷≥≤≠≈^²�
 
 
 def run_typed_rules(text: str, ctx: Ctx) -> str:
+    """Apply every typed rule in order."""
     for _name, rule in TYPED_RULES:
         text = rule(text, ctx)
     return text
