@@ -44,12 +44,46 @@ _ROMAN = {chr(0x2160 + i): str(i + 1) for i in range(12)} | {
 }
 _ROMAN_RE = re.compile("[\u2160-\u216b\u2170-\u217b]")
 
+# CJK compatibility unit characters after a number read like their Latin forms (§5.7)
+COMPAT_UNITS = {
+    "㎡": "m²",
+    "㎢": "km²",
+    "㎥": "m³",
+    "㎞": "km",
+    "㎝": "cm",
+    "㎜": "mm",
+    "㎏": "kg",
+    "㎎": "mg",
+    "㎖": "ml",
+    "㏄": "cc",
+    "㎾": "kW",
+    "㎿": "MW",
+    "㎐": "Hz",
+    "㎑": "kHz",
+    "㎒": "MHz",
+    "㎓": "GHz",
+    "㎸": "kV",
+    "㏈": "dB",
+    "㎧": "m/s",
+    "㏊": "ha",
+    "㎳": "ms",
+    "㎍": "μg",
+    "㎚": "nm",
+    "㎛": "μm",
+    "㎪": "kPa",
+    "㎫": "MPa",
+}
+_COMPAT_UNIT_RE = re.compile(rf"(?<=\d)([ \t]?)([{''.join(COMPAT_UNITS)}])")
+# Subscript digits in a formula are numbers: CH₄ → CH4 (read CH四 by the name rule)
+_SUBSCRIPT = re.compile(r"(?<=[A-Za-z)\]])[₀-₉]+")
+_SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+
 _NEEDS_WORK = re.compile(
-    rf"[\uff04\uff05\uff0b\uff0d\uff0e\uff0f\uff10-\uff5e\u00a0\u2002\u2003\u2007\u200a\u3000{_THIN_SPACES}\u2212\uff0d\ufe63\u2010\u2011\u2460-\u2473\u2160-\u216b\u2170-\u217b]|\d,\d"
+    rf"[\uff04\uff05\uff0b\uff0d\uff0e\uff0f\uff10-\uff5e\u00a0\u2002\u2003\u2007\u200a\u3000{_THIN_SPACES}\u2212\uff0d\ufe63\u2010\u2011\u2460-\u2473\u2160-\u216b\u2170-\u217b\u2080-\u2089\u3380-\u33ff]|\d,\d"
 )
 
 
-_HAS_DIGIT = re.compile(r"[0-9\uff10-\uff19\u2460-\u2473\u2160-\u216b\u2170-\u217b]")
+_HAS_DIGIT = re.compile(r"[0-9\uff10-\uff19\u2460-\u2473\u2160-\u216b\u2170-\u217b\u2080-\u2089]")
 
 
 def to_ascii(text: str) -> str:
@@ -67,6 +101,8 @@ def to_ascii(text: str) -> str:
     text = _THIN_THOUSANDS.sub("", text)
     text = _OTHER_THIN.sub(" ", text)
     text = _ROMAN_RE.sub(lambda m: _ROMAN[m.group()], text)
+    text = _COMPAT_UNIT_RE.sub(lambda m: m.group(1) + COMPAT_UNITS[m.group(2)], text)
+    text = _SUBSCRIPT.sub(lambda m: m.group().translate(_SUBSCRIPT_DIGITS), text)
     return _CIRCLED_RE.sub(lambda m: _CIRCLED[m.group()], text)
 
 

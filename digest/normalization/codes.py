@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from .base import MEASURE_CHARS, Ctx, alt
+from functools import lru_cache
+
+from .base import CJK, MAG, MEASURE_CHARS, Ctx, alt, alt_of
 from .spell import cardinal, decimal, digits
 from .units import UNIT_SYMBOL
 
@@ -168,10 +170,6 @@ _ID_LABEL = alt(
 )
 _ID_HINT = re.compile(_ID_LABEL)
 _ID = re.compile(rf"(?P<cue>{_ID_LABEL}[:：为為是]?[ \t]?)(?P<code>[A-Za-z\-]*\d[\dA-Za-z\-]*)")
-# Room and building numbers of 3+ digits: 1203室
-_ROOM = re.compile(
-    rf"(?<![\d.])(\d{{3,}})(?={alt('室', '号房', '房间', '病房', '寝室', '号包厢', '包厢')})"
-)
 # Dotted numbers with two or more dots are versions or addresses: 192.168.1.1, 17.4.1
 _DOTTED = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
 # Chinese brand prefixes whose model numbers are codes: 波音777, 空巴A350, 骁龙8
@@ -194,6 +192,31 @@ _BRAND_HINT = re.compile(_BRAND)
 _BRAND_CODE = re.compile(rf"(?P<brand>{_BRAND})(?P<n>\d{{3,}})(?![\d.])")
 
 
+# 601318.SH, (09988.HK): a stock code with an exchange suffix, the dot dropped (§5.6)
+_EXCHANGE = re.compile(r"(?<![\d.])(\d{4,6})\.(HK|SH|SZ|SS|US|TW|TWO|T|KS|KQ)(?![A-Za-z])")
+
+
+@lru_cache(maxsize=8)
+def _room_patterns(
+    before: tuple[str, ...], after: tuple[str, ...]
+) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Room, suite and extension numbers, read digit by digit (§5.6): after a cue word
+    (转分机3307), or before one (C-204室, 1506房), a letter and a hyphen allowed in front."""
+    cue_before = re.compile(
+        rf"(?P<cue>{alt_of(before)})[:：]?(?P<pre>[A-Za-z]-?)?(?P<n>\d{{3,}})"
+        rf"(?![\d.%‰]|{MAG}|{MEASURE_CHARS}|[A-Za-z])"
+    )
+    cue_after = re.compile(
+        rf"(?<![A-Za-z\d.\-])(?P<pre>[A-Za-z]-?)?(?P<n>\d{{3,}})(?={alt_of(after)})"
+    )
+    return cue_before, cue_after
+
+
+def _room(m: re.Match[str]) -> str:
+    pre = (m.group("pre") or "").rstrip("-")
+    return (m.groupdict().get("cue") or "") + pre + digits(m.group("n"))
+
+
 def _code_digits(s: str) -> str:
     return digits(s) if len(s) >= 3 else cardinal(s)
 
@@ -213,12 +236,15 @@ def digit_strings(text: str, ctx: Ctx) -> str:
         )
     if _SCHOOL_HINT.search(text):
         text = _SCHOOL_LABEL.sub(lambda m: digits(m.group(1)), text)
+    if "." in text:
+        text = _EXCHANGE.sub(lambda m: digits(m.group(1)) + m.group(2), text)
     if "(" in text or "（" in text:
         text = _STOCK.sub(lambda m: m.group(1) + digits(m.group(2)) + m.group(3), text)
     if _ID_HINT.search(text):
         text = _ID.sub(lambda m: m.group("cue") + _spell_code(m.group("code")), text)
-    if "室" in text or "房" in text or "厢" in text or "廂" in text:
-        text = _ROOM.sub(lambda m: digits(m.group(1)), text)
+    room_before, room_after = _room_patterns(ctx.cue("room_before"), ctx.cue("room_after"))
+    text = room_before.sub(_room, text)
+    text = room_after.sub(_room, text)
     if text.count(".") >= 2:
         text = _DOTTED.sub(lambda m: "点".join(cardinal(p) for p in m.group().split(".")), text)
     if _BRAND_HINT.search(text):
@@ -261,10 +287,40 @@ _TRANSPORT_CODE = re.compile(
 )
 
 
+# --- designations: a Chinese name, a hyphen, a number (§5.2) ----------------------------------
+# 歼-20, 东风-17, 轰-6K: never 负 or 到. Not after a word that takes a signed number
+# (为-3%, 降至-5, 海拔-154米) and not before a unit, magnitude or measure word.
+_NOT_A_NAME = "为為至到达達是降跌升涨漲约約近于於在从從由减減增加和与與或及以比低高温溫拔差值率额額幅报報得录錄年月日号號时時点點分秒周週季"
+_DESIGNATION = re.compile(
+    rf"(?<={CJK})(?<![{_NOT_A_NAME}])-(?P<n>\d{{1,4}})"
+    rf"(?![\d.]|[ \t]?(?:{MAG}|[%‰‱℃°]|{UNIT_SYMBOL}(?![A-Za-z])|{MEASURE_CHARS}))"
+)
+
+
+def designations(text: str, ctx: Ctx) -> str:
+    """歼-20 → 歼二十, 东风-17 → 东风十七, 鲲龙-600 → 鲲龙六零零 (a model number, §2.20)."""
+    if "-" not in text:
+        return text
+    return _DESIGNATION.sub(lambda m: ctx.t(_version(m.group("n"))), text)
+
+
+# No.5 → No五: the dot of the abbreviation goes (§5.6)
+_NO_DOT = re.compile(r"(?<![A-Za-z])(No|NO|no)\.[ \t]?(?=\d)")
+# 1080P, 720p: a video resolution is a code, digit by digit
+_RESOLUTION = re.compile(r"(?<![A-Za-z\d.])(\d{3,4})([Pp])(?![A-Za-z])")
+# 1080P/4K, 5G/4G: a slash between two codes is "or" (§5.7)
+_CODE_OR = re.compile(r"(?<=\d[A-Za-z])/(?=\d{1,4}[A-Za-z](?![A-Za-z]))")
+
+
 def latin_names(text: str, ctx: Ctx) -> str:
     """GPT-5 → GPT五, A350 → A三五零, SARS-CoV-2 → SARS-CoV二, 5G → 五G."""
     if not any("A" <= c <= "z" for c in text):
         return text
+    if "." in text:
+        text = _NO_DOT.sub(r"\1", text)
+    if "/" in text:
+        text = _CODE_OR.sub(ctx.t("或"), text)
+    text = _RESOLUTION.sub(lambda m: digits(m.group(1)) + m.group(2), text)
     text = _TRANSPORT_CODE.sub(lambda m: m.group(1) + digits(m.group(2)), text)
     # A name ends where its number starts; letters after it (4o, 355X) are left as they are
     # and a second number (Qwen2.5-VL-72B) is caught by the next match.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from .base import DASH, MEASURE_CHARS, Ctx, alt
+from functools import lru_cache
+
+from .base import DASH, MEASURE_CHARS, Ctx, alt, alt_of
 from .spell import cardinal, digits
 
 
@@ -74,6 +76,47 @@ _SHORT_YEAR = re.compile(r"(?<![\d.])(\d{2})(?=年\d{1,2}月)")
 _DOT_DATE = re.compile(r"(?<![\d.])(\d{1,2})[·・•](\d{1,2})(?!\d)")
 
 
+# --- seasons, quarters and halves (§5.5) -------------------------------------------------------
+# 2022/23赛季: two years joined by a slash before a season word are a range, never a fraction
+_SEASON = re.compile(
+    rf"(?<![\d./])(\d{{4}})/(\d{{2}})(?=[ \t]?{alt('赛季', '球季', '年度', '财年', '学年', '财政年度', '雪季', '季')})"
+)
+# 2028Q1, 2027H2: a quarter or a half after a year
+_YEAR_PART = re.compile(r"(?<![\d.A-Za-z])(\d{4})[ \t]?([QH])([1-4])(?![\dA-Za-z])")
+# Q2-Q4, H1-H2: a range of quarters
+_PART_RANGE = re.compile(rf"(?<![A-Za-z])([QH])([1-4])[ \t]?(?:{DASH}|至|到)[ \t]?\1([1-4])(?![\dA-Za-z])")
+_HALVES = {"1": "上半年", "2": "下半年"}
+
+
+def seasons(text: str, ctx: Ctx) -> str:
+    """2022/23赛季 → 二零二二到二三赛季; 2028Q1 → 二零二八年第一季度; 2027H2 → 二零二七年下半年;
+    Q2-Q4 → Q二到Q四."""
+    if "/" in text:
+        text = _SEASON.sub(
+            lambda m: (
+                digits(m.group(1)) + ctx.t("到") + digits(m.group(2))
+                if _is_year(m.group(1))
+                else m.group()
+            ),
+            text,
+        )
+    if "Q" not in text and "H" not in text:
+        return text
+
+    def part(m: re.Match[str]) -> str:
+        year, kind, n = m.groups()
+        if not _is_year(year) or (kind == "H" and n not in _HALVES):
+            return m.group()
+        said = "第" + cardinal(n) + "季度" if kind == "Q" else _HALVES[n]
+        return digits(year) + ctx.t("年" + said)
+
+    text = _YEAR_PART.sub(part, text)
+    return _PART_RANGE.sub(
+        lambda m: m.group(1) + cardinal(m.group(2)) + ctx.t("到") + m.group(1) + cardinal(m.group(3)),
+        text,
+    )
+
+
 def numeric_dates(text: str, ctx: Ctx) -> str:
     """2027/4/12 → 二零二七年四月十二日; 113/11/30 → 一百一十三年十一月三十日."""
 
@@ -102,8 +145,15 @@ _HOLIDAY_DOT = re.compile(
 )
 
 
+@lru_cache(maxsize=8)
+def _named_dot_date(words: tuple[str, ...]) -> re.Pattern[str]:
+    # 8.18店庆 → 八一八店庆, 6.1儿童节 → 六一儿童节: M.D as a name, digit by digit (§5.4)
+    return re.compile(rf"(?<![\d.])(\d{{1,2}})\.(\d{{1,2}})(?![\d.])(?=[ \t]?{alt_of(words)})")
+
+
 def month_day(text: str, ctx: Ctx) -> str:
-    """9/28 next to a date cue → 九月二十八日; 9月7—9日 → 九月七日到九日; 3·15 → 三一五."""
+    """9/28 next to a date cue → 九月二十八日; 9月7—9日 → 九月七日到九日; 3·15 → 三一五;
+    8.18店庆 → 八一八店庆."""
 
     def md(m: re.Match[str]) -> str:
         cue = m.group("cue") or ""
@@ -117,6 +167,12 @@ def month_day(text: str, ctx: Ctx) -> str:
     if "月" in text:
         text = _DAY_RANGE.sub(day_range, text)
     if "." in text:
+        text = _named_dot_date(ctx.cue("named_date")).sub(
+            lambda m: (
+                digits(m.group(1) + m.group(2)) if _md_ok(m.group(1), m.group(2)) else m.group()
+            ),
+            text,
+        )
         text = _HOLIDAY_DOT.sub(
             lambda m: (
                 cardinal(m.group(1)) + digits(m.group(2))
@@ -262,6 +318,16 @@ _ERA = re.compile(rf"({alt('公元前', '公元', '西元', '西元前')})(\d{{3
 _DECADE_S = re.compile(r"(?<![\d.])(1\d{2}0|20\d0)s(?![A-Za-z])")
 
 
+@lru_cache(maxsize=8)
+def _two_digit_year(before: tuple[str, ...], events: tuple[str, ...]) -> re.Pattern[str]:
+    # 08年奥运会, 自97年起: a two-digit year (§5.4); 在10年内 and 经营了30年 are durations
+    return re.compile(
+        rf"(?:(?<=[^\d.]){alt_of(before)}|^{alt_of(before)})(?P<n>\d{{2}})"
+        rf"(?=年(?![内內来來间間里裡多余餘左以后後前]))"
+        rf"|(?<![\d.])(?P<n2>\d{{2}})(?=年{alt_of(events)})"
+    )
+
+
 def years(text: str, ctx: Ctx) -> str:
     """2035年 → 二零三五年; 距今约1300年 and 1300多年 stay cardinals (the cardinal rule reads them)."""
     if "〔" in text or "[" in text or "［" in text:
@@ -279,6 +345,10 @@ def years(text: str, ctx: Ctx) -> str:
         and "級" not in text
     ):
         return text
+    if "年" in text:
+        text = _two_digit_year(ctx.cue("year_before"), ctx.cue("year_event")).sub(
+            lambda m: m.group()[: -2] + digits(m.group()[-2:]), text
+        )
     if _SPAN_HINT.search(text):
         text = _DURATION.sub(
             lambda m: m.group("cue") + m.group("h") + ctx.t(cardinal(m.group("n"), liang=True)),

@@ -16,6 +16,7 @@ _EQ_OP = re.compile(r"(?<=[\dA-Za-z])[ \t]?([-+×*/÷=])[ \t]?")
 _BETWEEN = re.compile(
     r"(?<=[\dA-Za-z])[ \t]?([+×*÷=])[ \t]?(?=-?\d|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))"
 )
+_TIMES = re.compile(r"(?<=[\d\u4e00-\u9fffA-Za-z])[ \t]?×[ \t]?(?=\d)")
 _BETWEEN_OPS = {"+": "加", "×": "乘", "*": "乘", "÷": "除以", "=": "等于"}
 # Relations before a number: ≥7.0, < 6.1, x≠0
 _RELATION = re.compile(r"(≥|≤|≠|≈|>=|<=|>|<)[ \t]?(?=[-+±]?\d)")
@@ -71,6 +72,8 @@ def math_symbols(text: str, ctx: Ctx) -> str:
         )
     if not _ANY_SYMBOL.search(text):
         return text
+    if "×" in text:  # dimensions: 45厘米×30厘米, 30×20×10厘米 (§5.7)
+        text = _TIMES.sub(ctx.t("乘"), text)
     text = _BETWEEN.sub(lambda m: ctx.t(_BETWEEN_OPS[m.group(1)]), text)
     text = _RELATION.sub(lambda m: ctx.t(_REL_WORDS[m.group(1)]), text)
     text = _PLUS_MINUS.sub(ctx.t("正负"), text)

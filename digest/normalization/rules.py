@@ -19,12 +19,14 @@ Rule = Callable[[str, Ctx], str]
 TYPED_RULES: list[tuple[str, Rule]] = [
     ("currency", money.currency),  # US$3.5億 → 3.5億美元
     ("taiwan_zhao", money.taiwan_zhao),  # 18兆元 → 18万亿元 (zh-CN)
+    ("seasons", dates.seasons),  # 2022/23赛季, 2028Q1, 2027H2, Q2-Q4
     ("numeric_dates", dates.numeric_dates),  # 2027/4/12, 113/11/30
     ("month_day", dates.month_day),  # 于9/28, 9月7—9日, 3·15
     ("scores_and_ratios", scores.scores_and_ratios),  # 以4:1大胜, 21:9
     ("clock_times", dates.clock_times),  # 02:50, 22:30-05:00, race 2:21:47
     ("phone_numbers", codes.phone_numbers),  # 0800-092-000, 拨打12315
     ("digit_strings", codes.digit_strings),  # 95后, 921大地震, (300750), 波音777
+    ("designations", codes.designations),  # 歼-20, 东风-17
     ("latin_names", codes.latin_names),  # GPT-5, RTX5080, 7B, 5G
     ("ranges", ranges.ranges),  # 300–500, 6-9%, (1924–2018)
     ("percentages", signs.percentages),  # 58.7%, -2.3%, 1.8‰

@@ -7,48 +7,42 @@ from __future__ import annotations
 
 import re
 
-from .base import Ctx, alt
+from functools import lru_cache
+
+from .base import Ctx, alt, alt_of
 from .spell import decimal
 
-_SCORE_BEFORE = alt(
-    "战成", "比分", "比数", "总比分", "最终比分", "比分为", "比数为", "打成", "比分是"
-)
-_SCORE_AFTER = alt(
-    "获胜",
-    "战胜",
-    "击败",
-    "大胜",
-    "险胜",
-    "落败",
-    "逆转",
-    "战平",
-    "领先",
-    "胜出",
-    "取胜",
-    "击溃",
-    "告负",
-    "输给",
-    "负于",
-    "不敌",
-    "淘汰",
-    "晋级",
-    "完胜",
-    "横扫",
-    "力克",
-    "轻取",
-    "收官",
-    "结束比赛",
-)
 _RATIO_BEFORE = alt(
     "比例", "配比", "宽高比", "长宽比", "画面", "屏", "比率", "比值", "比", "比例为", "比为"
 )
 _PAIR = r"(\d+)[:\-–](\d+)"
 _CHAIN = r"(\d+(?:\.\d+)?(?::\d+(?:\.\d+)?)+)"
-# 以 is too common a word to cue a hyphen (以10-20倍); it only cues A:B
-_SCORE_CUED = re.compile(
-    rf"(?P<cue>{_SCORE_BEFORE}[为為是]?|以)(?P<a>\d+)(?P<sep>[:\-–])(?P<b>\d+)(?![\d:.])"
-    rf"|(?<![\d:.\-])(?P<a2>\d+)[:\-–](?P<b2>\d+)(?=[ \t]?{_SCORE_AFTER})"
-)
+# After-cues that also follow a clock time (会议10:30结束): with them alone, A:BB that is a
+# valid time stays a time.
+_WEAK_AFTER = frozenset(["结束", "拿下", "收官", "結束"])
+
+
+@lru_cache(maxsize=8)
+def _score_patterns(
+    before: tuple[str, ...], after: tuple[str, ...]
+) -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The cued-score pattern and the score-list pattern for the lexicon's cue lists."""
+    cue_before, cue_after = alt_of(before), alt_of(after)
+    # 以 is too common a word to cue a hyphen (以10-20倍); it only cues A:B
+    cued = re.compile(
+        rf"(?P<cue>{cue_before}[为為是]?(?:以)?|以)(?P<a>\d+)(?P<sep>[:\-–])(?P<b>\d+)(?![\d:.])"
+        rf"|(?<![\d:.\-])(?P<a2>\d+)(?P<sep2>[:\-–])(?P<b2>\d+)(?=[ \t]?(?P<after>{cue_after}))"
+    )
+    # a list of scores before an after-cue: 以6-4、3-6、7-5逆转取胜 (§5.3)
+    listed = re.compile(
+        rf"(?<![\d:.\-])((?:\d+[:\-–]\d+[、，,])+)(?=\d+[:\-–]\d+[ \t]?{cue_after})"
+    )
+    return cued, listed, re.compile(rf"[ \t]?{cue_after}")
+
+
+_LIST_PAIR = re.compile(r"(\d+)[:\-–](\d+)")
+# 以 before a list of two or more pairs: set scores (以7-6、6-2), not a range (以10-20倍)
+_YI_LIST = re.compile(r"(?<=以)((?:\d+[:\-–]\d+[、，,])+\d+[:\-–]\d+)(?![\d:.])")
 _RATIO_CUED = re.compile(rf"(?P<cue>{_RATIO_BEFORE}[为為是达達约約]{{0,2}}){_CHAIN}(?![\d.])")
 # The next score of a list: 六比二、7:5
 _SCORE_LIST = re.compile(
@@ -68,12 +62,36 @@ def scores_and_ratios(text: str, ctx: Ctx) -> str:
     if ":" not in text and "-" not in text and "–" not in text:
         return text
 
+    cued, listed, after_cue = _score_patterns(ctx.cue("score_before"), ctx.cue("score_after"))
+
     def score(m: re.Match[str]) -> str:
         if m.group("a"):
-            if m.group("cue") == "以" and m.group("sep") != ":":
+            if (
+                m.group("cue") == "以"
+                and m.group("sep") != ":"
+                and not after_cue.match(m.string, m.end())
+            ):
                 return m.group()
             return m.group("cue") + _ratio(m.group("a") + ":" + m.group("b"))
-        return _ratio(m.group("a2") + ":" + m.group("b2"))
+        a, b = m.group("a2"), m.group("b2")
+        if (
+            m.group("sep2") == ":"
+            and m.group("after") in _WEAK_AFTER
+            and len(b) == 2
+            and int(a) <= 24
+            and int(b) <= 59
+        ):
+            return m.group()  # 10:30结束 is a clock time
+        return _ratio(a + ":" + b)
+
+    text = _YI_LIST.sub(
+        lambda m: _LIST_PAIR.sub(lambda p: _ratio(p.group(1) + ":" + p.group(2)), m.group(1)),
+        text,
+    )
+    text = listed.sub(
+        lambda m: _LIST_PAIR.sub(lambda p: _ratio(p.group(1) + ":" + p.group(2)), m.group(1)),
+        text,
+    )
 
     def bare(m: re.Match[str]) -> str:
         parts = m.group(1).split(":")
@@ -82,7 +100,7 @@ def scores_and_ratios(text: str, ctx: Ctx) -> str:
             return _ratio(m.group(1))
         return m.group()
 
-    text = _SCORE_CUED.sub(score, text)
+    text = cued.sub(score, text)
     if "比" in text:
         # a list of set scores shares its cue: 以6:2、7:5击败, 以21:18、21:15
         while True:

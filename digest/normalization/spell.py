@@ -42,6 +42,13 @@ def cardinal(s: str, liang: bool = False) -> str:
         return "零"
     if len(s) > _MAX_CARDINAL_DIGITS:
         return digits(s)
+    if len(s) > 12:
+        # past 万亿 a news anchor counts in 亿: 1,200,000,000,000 → 一万二千亿 (§5.8)
+        high, low = s[:-8], s[-8:].lstrip("0")
+        text = cardinal(high, liang=liang) + "亿"
+        if low:
+            text += ("零" if len(low) < 8 else "") + cardinal(low)
+        return text
     groups = []
     while s:
         groups.append(int(s[-4:]))

@@ -39,6 +39,7 @@ _UNITS: dict[str, tuple[str, str]] = {
     "t": ("吨", "公噸"),
     "ml": ("毫升", "毫升"),
     "mL": ("毫升", "毫升"),
+    "cc": ("毫升", "毫升"),
     "L": ("升", "公升"),
     "℃": ("摄氏度", "度"),
     "°C": ("摄氏度", "度"),
@@ -93,6 +94,13 @@ _PER = re.compile(
 )
 
 
+# 0.6元/kWh, 28元/kg: a unit symbol after the slash reads 每 + its name (§5.7)
+_PER_SYMBOL = re.compile(
+    rf"(?<=[\d万萬亿億千百])({alt('元', '美元', '欧元', '港元', '日元', '英镑', '韩元', '块', '角', '分', '个', '次', '台')})"
+    rf"/(?P<u>{_SYMBOLS})(?![A-Za-z²³])"
+)
+
+
 def units(text: str, ctx: Ctx) -> str:
     """7.5m² → 7.5平方米; 45m/s → 45米每秒; 33℃ → 33摄氏度 (度 for zh-TW)."""
 
@@ -106,4 +114,8 @@ def units(text: str, ctx: Ctx) -> str:
     text = _UNIT.sub(say, text)
     if "/" in text:
         text = _PER.sub(lambda m: m.group(1) + "每", text)
+        text = _PER_SYMBOL.sub(
+            lambda m: m.group(1) + ctx.t("每") + _UNITS[m.group("u")][0 if ctx.mainland else 1],
+            text,
+        )
     return text
