@@ -24,7 +24,6 @@ import difflib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 from ..errors import InputError
 from . import cleanup, protect
@@ -67,9 +66,18 @@ class Rewrite:
 Trace = Callable[[str, str, str], None]  # (step name, text before, text after)
 
 
-@lru_cache(maxsize=16)
+_contexts: dict[tuple[int, bool], tuple[tuple, Ctx]] = {}
+
+
 def _ctx(mainland: bool, cues: tuple) -> Ctx:
-    return Ctx(mainland=mainland, cues=cues)
+    """One Ctx per cue lists and target, found by the lists' identity (hashing them per
+    sentence would cost more than some rules); the entry holds the lists, so no id is reused."""
+    hit = _contexts.get((id(cues), mainland))
+    if hit is None or hit[0] is not cues:
+        if len(_contexts) > 32:
+            _contexts.clear()
+        hit = _contexts[(id(cues), mainland)] = (cues, Ctx(mainland=mainland, cues=cues))
+    return hit[1]
 
 
 def normalize(

@@ -9,10 +9,14 @@ into Traditional for zh-TW targets.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TypeVar
 
 import opencc
+
+T = TypeVar("T")
 
 # Characters our rules emit whose Traditional form differs. 台 stays 台 (新台幣 is
 # the usual Taiwan spelling, OpenCC would give 臺).
@@ -77,12 +81,17 @@ def converter(config: str) -> opencc.OpenCC:
     return opencc.OpenCC(config)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Ctx:
-    """What a rule needs to know: the target voice, and the cue word lists (lexicon [cues])."""
+    """What a rule needs to know: the target voice, and the cue word lists (lexicon [cues]).
+
+    Compared and hashed by identity: the cue lists are long, and rules look their compiled
+    patterns up once per sentence (`pattern`), which must not hash the lists every time.
+    """
 
     mainland: bool  # zh-CN: Simplified output, mainland readings
     cues: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    _patterns: dict = field(default_factory=dict, repr=False)
 
     def cue(self, name: str) -> tuple[str, ...]:
         """The words of one cue list (empty when the lexicon has none)."""
@@ -90,6 +99,13 @@ class Ctx:
             if key == name:
                 return words
         return ()
+
+    def pattern(self, key: str, build: Callable[..., T], *cue_names: str) -> T:
+        """`build(*cue lists)`, built once per context (patterns made from cue lists)."""
+        found = self._patterns.get(key)
+        if found is None:
+            found = self._patterns[key] = build(*(self.cue(n) for n in cue_names))
+        return found
 
     def t(self, simplified: str) -> str:
         """A word our rules emit, in the target script."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from functools import lru_cache
 
 from .base import CJK, MAG, MEASURE_CHARS, Ctx, alt, alt_of
@@ -242,7 +241,7 @@ def digit_strings(text: str, ctx: Ctx) -> str:
         text = _STOCK.sub(lambda m: m.group(1) + digits(m.group(2)) + m.group(3), text)
     if _ID_HINT.search(text):
         text = _ID.sub(lambda m: m.group("cue") + _spell_code(m.group("code")), text)
-    room_before, room_after = _room_patterns(ctx.cue("room_before"), ctx.cue("room_after"))
+    room_before, room_after = ctx.pattern("rooms", _room_patterns, "room_before", "room_after")
     text = room_before.sub(_room, text)
     text = room_after.sub(_room, text)
     if text.count(".") >= 2:

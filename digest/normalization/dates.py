@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from functools import lru_cache
 
 from .base import DASH, MEASURE_CHARS, Ctx, alt, alt_of
@@ -84,7 +83,9 @@ _SEASON = re.compile(
 # 2028Q1, 2027H2: a quarter or a half after a year
 _YEAR_PART = re.compile(r"(?<![\d.A-Za-z])(\d{4})[ \t]?([QH])([1-4])(?![\dA-Za-z])")
 # Q2-Q4, H1-H2: a range of quarters
-_PART_RANGE = re.compile(rf"(?<![A-Za-z])([QH])([1-4])[ \t]?(?:{DASH}|至|到)[ \t]?\1([1-4])(?![\dA-Za-z])")
+_PART_RANGE = re.compile(
+    rf"(?<![A-Za-z])([QH])([1-4])[ \t]?(?:{DASH}|至|到)[ \t]?\1([1-4])(?![\dA-Za-z])"
+)
 _HALVES = {"1": "上半年", "2": "下半年"}
 
 
@@ -112,7 +113,9 @@ def seasons(text: str, ctx: Ctx) -> str:
 
     text = _YEAR_PART.sub(part, text)
     return _PART_RANGE.sub(
-        lambda m: m.group(1) + cardinal(m.group(2)) + ctx.t("到") + m.group(1) + cardinal(m.group(3)),
+        lambda m: (
+            m.group(1) + cardinal(m.group(2)) + ctx.t("到") + m.group(1) + cardinal(m.group(3))
+        ),
         text,
     )
 
@@ -167,7 +170,7 @@ def month_day(text: str, ctx: Ctx) -> str:
     if "月" in text:
         text = _DAY_RANGE.sub(day_range, text)
     if "." in text:
-        text = _named_dot_date(ctx.cue("named_date")).sub(
+        text = ctx.pattern("named_dot_date", _named_dot_date, "named_date").sub(
             lambda m: (
                 digits(m.group(1) + m.group(2)) if _md_ok(m.group(1), m.group(2)) else m.group()
             ),
@@ -346,8 +349,8 @@ def years(text: str, ctx: Ctx) -> str:
     ):
         return text
     if "年" in text:
-        text = _two_digit_year(ctx.cue("year_before"), ctx.cue("year_event")).sub(
-            lambda m: m.group()[: -2] + digits(m.group()[-2:]), text
+        text = ctx.pattern("two_digit_year", _two_digit_year, "year_before", "year_event").sub(
+            lambda m: m.group()[:-2] + digits(m.group()[-2:]), text
         )
     if _SPAN_HINT.search(text):
         text = _DURATION.sub(

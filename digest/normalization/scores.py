@@ -6,7 +6,6 @@ Runs before clock times, because 4:1 after 以 or before 大胜 is a score, not 
 from __future__ import annotations
 
 import re
-
 from functools import lru_cache
 
 from .base import Ctx, alt, alt_of
@@ -62,7 +61,7 @@ def scores_and_ratios(text: str, ctx: Ctx) -> str:
     if ":" not in text and "-" not in text and "–" not in text:
         return text
 
-    cued, listed, after_cue = _score_patterns(ctx.cue("score_before"), ctx.cue("score_after"))
+    cued, listed, after_cue = ctx.pattern("scores", _score_patterns, "score_before", "score_after")
 
     def score(m: re.Match[str]) -> str:
         if m.group("a"):
