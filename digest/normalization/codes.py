@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .base import CJK, MAG, MEASURE_CHARS, Ctx, alt, alt_of
+from .base import CJK, MAG, MEASURE_CHARS, Ctx, alt, alt_of, charset
 from .spell import cardinal, decimal, digits
 from .units import UNIT_SYMBOL
 
@@ -290,9 +290,12 @@ _TRANSPORT_CODE = re.compile(
 # 歼-20, 东风-17, 轰-6K: never 负 or 到. Not after a word that takes a signed number
 # (为-3%, 降至-5, 海拔-154米) and not before a unit, magnitude or measure word.
 _NOT_A_NAME = "为為至到达達是降跌升涨漲约約近于於在从從由减減增加和与與或及以比低高温溫拔差值率额額幅报報得录錄年月日号號时時点點分秒周週季"
+# a signed quantity goes on with a unit or a count word (-154米, -3个); a name does not
+# (歼-20首飞, where 首 is only a measure word elsewhere)
+_QUANTITY_WORD = charset("米元度克吨升倍点分秒年月日天岁亩斤个名人家位次户码里寸尺")
 _DESIGNATION = re.compile(
     rf"(?<={CJK})(?<![{_NOT_A_NAME}])-(?P<n>\d{{1,4}})"
-    rf"(?![\d.]|[ \t]?(?:{MAG}|[%‰‱℃°]|{UNIT_SYMBOL}(?![A-Za-z])|{MEASURE_CHARS}))"
+    rf"(?![\d.]|[ \t]?(?:{MAG}|[%‰‱℃°]|{UNIT_SYMBOL}(?![A-Za-z])|{_QUANTITY_WORD}))"
 )
 
 
