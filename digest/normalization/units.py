@@ -101,6 +101,13 @@ _PER_SYMBOL = re.compile(
 )
 
 
+# After an amount of money, a slash before any Chinese word is "per": 65万元/坪, 20元/次
+_PER_MONEY = re.compile(
+    rf"(?<=[\d万萬亿億千百])({alt('元', '美元', '欧元', '港元', '日元', '英镑', '韩元', '澳元', '块', '新台币')})"
+    r"/(?=[\u4e00-\u9fff])"
+)
+
+
 def units(text: str, ctx: Ctx) -> str:
     """7.5m² → 7.5平方米; 45m/s → 45米每秒; 33℃ → 33摄氏度 (度 for zh-TW)."""
 
@@ -114,6 +121,7 @@ def units(text: str, ctx: Ctx) -> str:
     text = _UNIT.sub(say, text)
     if "/" in text:
         text = _PER.sub(lambda m: m.group(1) + "每", text)
+        text = _PER_MONEY.sub(lambda m: m.group(1) + "每", text)
         text = _PER_SYMBOL.sub(
             lambda m: m.group(1) + ctx.t("每") + _UNITS[m.group("u")][0 if ctx.mainland else 1],
             text,
