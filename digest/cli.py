@@ -135,6 +135,25 @@ ArticleArg = typer.Argument(
 )
 VoiceOpt = typer.Option(None, "--voice", "-v", help="Voice preset name or edge-tts voice name.")
 LexiconOpt = typer.Option(None, help="Pronunciation lexicon TOML to add.")
+VocabularyOpt = typer.Option(
+    None,
+    metavar="mainland|keep",
+    help="mainland: Taiwan wording becomes mainland wording for zh-CN voices "
+    "(人工智慧 → 人工智能); keep: as written (default, or the voice preset's).",
+)
+# `digest normalize` reads all of stdin to detect its encoding; a filter's input is text,
+# so anything past this is refused rather than read without bound.
+MAX_NORMALIZE_BYTES = 16_000_000
+
+
+def text_argument(value: Optional[str], flag_name: str) -> Optional[str]:
+    """An option's text as typed; argv that is not valid UTF-8 arrives surrogate-escaped."""
+    if value is not None:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            fail(f"{flag_name} is not valid UTF-8 text", 2)
+    return value
 
 
 def version_callback(value: bool) -> None:
@@ -182,6 +201,7 @@ def build(
     no_cache: bool = flag("--no-cache", help="Neither read nor write cached clips."),
     cover: Optional[Path] = typer.Option(None, help="Cover image (JPEG or PNG) to embed."),
     lexicon: Optional[Path] = LexiconOpt,
+    vocabulary: Optional[str] = VocabularyOpt,
     max_chars: int = typer.Option(
         2_000_000, help="Refuse articles longer than this many characters."
     ),
@@ -201,6 +221,8 @@ def build(
 ) -> None:
     """Build a chaptered MP3 episode from an article."""
     cached = "finished clips are cached, run the same command to resume"
+    text_argument(title, "--title")
+    text_argument(show, "--show")
     with user_errors(f"interrupted; {cached}" if not no_cache else "interrupted"):
         if publish is not None:
             from digest.publish import open_show
@@ -223,6 +245,7 @@ def build(
             use_cache=not no_cache,
             cover=cover,
             lexicon=lexicon,
+            vocabulary=vocabulary,
             max_chars=max_chars,
             retry=RetryPolicy(attempts=retries, timeout=timeout),
             proxy=proxy,
@@ -253,11 +276,14 @@ def script(
     voice: Optional[str] = VoiceOpt,
     title: Optional[str] = typer.Option(None, help="Episode title (default: the article's)."),
     lexicon: Optional[Path] = LexiconOpt,
+    vocabulary: Optional[str] = VocabularyOpt,
     as_json: bool = flag("--json", help="Print JSON."),
 ) -> None:
     """Show what will be spoken, chapter by chapter, without synthesizing."""
+    text_argument(title, "--title")
     with user_errors():
-        prepared = prepare_script(article, BuildOptions(voice=voice, title=title, lexicon=lexicon))
+        options = BuildOptions(voice=voice, title=title, lexicon=lexicon, vocabulary=vocabulary)
+        prepared = prepare_script(article, options)
     chapters = prepared.script.chapters
     if as_json:
         document = {
@@ -316,21 +342,57 @@ def engines(
 @app.command()
 def normalize(
     voice: Optional[str] = VoiceOpt,
-    locale: Optional[str] = typer.Option(None, help="zh-CN (Simplified) or zh-TW (Traditional)."),
+    locale: Optional[str] = typer.Option(
+        None, help="zh-CN (Simplified), zh-TW or zh-HK (Traditional); default: the voice's."
+    ),
     lexicon: Optional[Path] = LexiconOpt,
+    vocabulary: Optional[str] = VocabularyOpt,
+    explain: bool = flag(
+        "--explain", help="For each line, list the rewrites: rule, before, after."
+    ),
 ) -> None:
     """Filter stdin to stdout, one line in, one line out, normalized for speech."""
-    from digest.normalization import load_lexicon
+    from digest.normalization import VOCABULARIES, load_lexicon
+    from digest.normalization import explain as explain_text
     from digest.normalization import normalize as normalize_text
-    from digest.voices import resolve_voice
+    from digest.reading import decode_bytes
+    from digest.voices import check_locale, resolve_voice
 
     with user_errors():
-        target = locale or resolve_voice(voice).settings.locale
+        preset = None if locale is not None else resolve_voice(voice)
+        target = check_locale(locale) if preset is None else preset.settings.locale
+        vocabulary = vocabulary or (preset.vocabulary if preset else None) or "keep"
+        if vocabulary not in VOCABULARIES:
+            fail(f"--vocabulary {vocabulary!r} is not one of {', '.join(VOCABULARIES)}", 2)
         words = load_lexicon(lexicon)
-    for line in sys.stdin:
-        ending = "\n" if line.endswith("\n") else ""
-        sys.stdout.write(normalize_text(line.rstrip("\n"), target, words) + ending)
-        sys.stdout.flush()
+        data = _read_stdin_bytes(MAX_NORMALIZE_BYTES)
+        text = decode_bytes(data, "stdin") if data else ""
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\r\n")
+        ending = "\n" if body != line else ""
+        if explain:
+            sys.stdout.write(f"> {body}\n")
+            for rewrite in explain_text(body, target, words, vocabulary):
+                before = json.dumps(rewrite.before, ensure_ascii=False)
+                after = json.dumps(rewrite.after, ensure_ascii=False)
+                sys.stdout.write(f"{rewrite.rule}: {before} → {after}\n")
+            sys.stdout.write(f"= {normalize_text(body, target, words, vocabulary)}\n")
+        else:
+            sys.stdout.write(normalize_text(body, target, words, vocabulary) + ending)
+    sys.stdout.flush()
+
+
+def _read_stdin_bytes(limit: int) -> bytes:
+    """All of stdin, refusing more than `limit` bytes (one line, exit 2)."""
+    from digest.errors import InputError
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream (tests, embedding): already decoded
+        return sys.stdin.read(limit + 1).encode("utf-8", "surrogatepass")
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise InputError(f"stdin is larger than {limit:,} bytes; normalize a smaller text")
+    return data
 
 
 ShowDirArg = typer.Argument(..., help="The show folder (with its show.toml).")

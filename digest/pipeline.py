@@ -27,7 +27,7 @@ from digest.engines import AUTO, Engine, EngineSettings, VoiceSettings, engine_c
 from digest.episode import Episode, assemble
 from digest.errors import InputError
 from digest.files import ensure_folder
-from digest.normalization import load_lexicon
+from digest.normalization import VOCABULARIES, load_lexicon
 from digest.outputs import EpisodeFiles, write_episode
 from digest.reading import clean_text, read_text
 from digest.script import MAX_CHUNK_CHARS, Script, build_script
@@ -85,6 +85,9 @@ class BuildOptions:
     use_cache: bool = True
     cover: Path | None = None  # JPEG or PNG to embed
     lexicon: Path | None = None  # a pronunciation lexicon TOML to add
+    vocabulary: str | None = (
+        None  # "mainland": Taiwan wording → mainland (zh-CN); None: the preset's, else "keep"
+    )
     max_chars: int = 2_000_000  # longer articles are refused before any work
     chunk_chars: int = MAX_CHUNK_CHARS
     retry: RetryPolicy = field(default_factory=RetryPolicy)
@@ -129,6 +132,11 @@ class BuildOptions:
         if self.proxy is not None and not re.match(r"^(https?|socks5h?)://[^/\s]+", self.proxy):
             raise InputError(
                 f"proxy {self.proxy!r} is not a URL like http://host:port", setting="proxy"
+            )
+        if self.vocabulary is not None and self.vocabulary not in VOCABULARIES:
+            raise InputError(
+                f"vocabulary {self.vocabulary!r} is not one of {', '.join(VOCABULARIES)}",
+                setting="vocabulary",
             )
         if not isinstance(self.show, str) or not self.show.strip():
             raise InputError("show must be a non-empty name", setting="show")
@@ -196,7 +204,13 @@ def _prepare(text: str, name: str, options: BuildOptions) -> Prepared:
     )
     article = parse_article(text, title=options.title)
     lexicon = load_lexicon(options.lexicon)
-    script = build_script(article, preset.settings.locale, lexicon, max_chars=options.chunk_chars)
+    script = build_script(
+        article,
+        preset.settings.locale,
+        lexicon,
+        max_chars=options.chunk_chars,
+        vocabulary=options.vocabulary or preset.vocabulary or "keep",
+    )
     if not script.chapters:
         raise InputError(f"{name}: nothing to speak")
     return Prepared(article, preset, script)

@@ -59,6 +59,7 @@ def build_script(
     locale: str,
     lexicon: Mapping[str, str] | None = None,
     max_chars: int = MAX_CHUNK_CHARS,
+    vocabulary: str = "keep",
 ) -> Script:
     chapters = []
     for index, section in enumerate(article.sections):
@@ -70,7 +71,7 @@ def build_script(
         spoken.extend(p for p in section.paragraphs if p not in spoken)  # a title-only file
         # Split before normalizing, so each written sentence keeps its spoken twin.
         lines = [
-            Line(written, normalize(as_sentence(written), locale, lexicon))
+            Line(written, normalize(as_sentence(written), locale, lexicon, vocabulary))
             for paragraph in spoken
             for written in split_written(paragraph)
         ]

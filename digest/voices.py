@@ -40,6 +40,18 @@ EDGE_CHINESE_VOICES = {
     "zh-TW-YunJheNeural": "Male",
 }
 
+# The locales a voice or `digest normalize --locale` may name: the edge voices' own, plus
+# the three regions. zh-CN* gets Simplified text; zh-TW and zh-HK keep Traditional.
+KNOWN_LOCALES = tuple(
+    sorted({"zh-CN", "zh-TW", "zh-HK"} | {v.rsplit("-", 1)[0] for v in EDGE_CHINESE_VOICES})
+)
+# What a voice name may look like, so that nothing from a preset file can reach the SSML
+# but a name: edge voices are `xx-YY[-region]-NameNeural`; a local engine's voice
+# (espeak-ng's cmn) is a short word of letters, digits and - _ + .
+EDGE_VOICE_NAME = re.compile(r"^[a-z]{2,3}-[A-Z]{2}(?:-[a-z]+)?-[A-Z][A-Za-z]*Neural$")
+LOCAL_VOICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+\-]{0,63}$")
+MAX_PRESET_BYTES = 1_000_000
+
 _RATE = re.compile(r"^([+-]?)(\d{1,3})%$")
 _PITCH = re.compile(r"^([+-]?)(\d{1,3})Hz$", re.IGNORECASE)
 
@@ -50,6 +62,28 @@ class VoicePreset:
     engine: str
     settings: VoiceSettings
     description: str = ""
+    vocabulary: str | None = None  # "mainland" or "keep"; None: the default (keep)
+
+
+def check_locale(locale: str) -> str:
+    """`locale` in its canonical spelling if it is one digest knows; InputError otherwise."""
+    for known in KNOWN_LOCALES:
+        if isinstance(locale, str) and locale.lower() == known.lower():
+            return known
+    raise InputError(
+        f"unknown locale {locale!r}: use one of {', '.join(KNOWN_LOCALES)}", setting="locale"
+    )
+
+
+def check_voice_name(voice: object, engine: str) -> str:
+    """A preset's voice, checked exactly as --voice is: an edge voice must be one the service
+    serves (which also fixes its spelling); another engine's voice must be a plain name."""
+    if engine == "edge":
+        if not isinstance(voice, str) or voice not in EDGE_CHINESE_VOICES:
+            raise InputError(f"voice {voice!r} is not an edge voice (see `digest voices`)")
+    elif not isinstance(voice, str) or not LOCAL_VOICE_NAME.match(voice):
+        raise InputError(f"voice {voice!r} is not a voice name")
+    return voice
 
 
 def preset_dirs() -> list[Path]:
@@ -70,23 +104,39 @@ def list_presets() -> list[VoicePreset]:
 
 
 def load_preset(path: Path) -> VoicePreset:
+    """A voice preset file, every value checked: one-line InputError naming the file."""
+    from digest.normalization.conversion import VOCABULARIES
+    from digest.normalization.lexicon import read_limited
+
+    text = read_limited(path, "voice preset", MAX_PRESET_BYTES)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"{path}: not a readable voice preset ({exc})") from None
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: not a readable voice preset ({exc})".splitlines()[0]) from None
     engine = data.get("engine", "edge")
     if engine not in engine_names() or not isinstance(data.get("voice"), str):
         raise InputError(
             f"{path}: a preset needs engine = {'|'.join(engine_names())} and a voice name"
         )
-    settings = VoiceSettings(
-        voice=data["voice"],
-        locale=data.get("locale") or locale_of(data["voice"]),
-        rate=parse_percent(data.get("rate", "+0%"), "rate"),
-        pitch=parse_pitch(data.get("pitch", "+0Hz")),
-        volume=parse_percent(data.get("volume", "+0%"), "volume"),
+    vocabulary = data.get("vocabulary")
+    try:
+        voice = check_voice_name(data["voice"], engine)
+        locale = check_locale(data["locale"]) if "locale" in data else locale_of(voice)
+        if vocabulary is not None and vocabulary not in VOCABULARIES:
+            raise InputError(f"vocabulary {vocabulary!r} is not one of {', '.join(VOCABULARIES)}")
+        settings = VoiceSettings(
+            voice=voice,
+            locale=locale,
+            rate=parse_percent(data.get("rate", "+0%"), "rate"),
+            pitch=parse_pitch(data.get("pitch", "+0Hz")),
+            volume=parse_percent(data.get("volume", "+0%"), "volume"),
+        )
+    except InputError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    description = data.get("description", "")
+    return VoicePreset(
+        path.stem, engine, settings, description if isinstance(description, str) else "", vocabulary
     )
-    return VoicePreset(path.stem, engine, settings, data.get("description", ""))
 
 
 def locale_of(voice: str) -> str:
