@@ -152,3 +152,19 @@ def test_invalid_utf8_arguments_are_one_line(tmp_path: Path, argv: list[bytes], 
     assert lines == [f"digest: error: {flag} is not valid UTF-8 text"]
     assert process.stdout == b""
     assert not (tmp_path / "output").exists()
+
+
+def test_script_and_build_options_take_the_vocabulary() -> None:
+    from digest.pipeline import BuildOptions, prepare_text
+
+    article = "人工智慧新創\n\n這家公司開發演算法與軟體，人生智慧也很重要。\n"
+    result = CliRunner().invoke(app, ["script", "-", "--vocabulary", "mainland"], input=article)
+    assert result.exit_code == 0, result.output
+    assert "开发算法与软件，人生智慧也很重要。" in result.stdout
+    kept = CliRunner().invoke(app, ["script", "-"], input=article)
+    assert "开发演算法与软体" in kept.stdout
+    prepared = prepare_text(article, BuildOptions(vocabulary="mainland"))
+    assert prepared.script.title == "人工智慧新創"  # chapter titles stay as written
+    assert any("人工智能新创" in c for ch in prepared.script.chapters for c in ch.chunks)
+    bad = CliRunner().invoke(app, ["script", "-", "--vocabulary", "x"], input=article)
+    assert_one_line_error(bad, "--vocabulary 'x'")
