@@ -102,7 +102,7 @@ def _merge_cues(base: Cues, extra: Mapping[str, list[str]]) -> Cues:
 
 @lru_cache(maxsize=1)
 def default_lexicon() -> Lexicon:
-    """The project's lexicon (digest/normalize/lexicon.toml), read once."""
+    """The project's lexicon (digest/normalization/lexicon.toml), read once."""
     terms, cues = _read(DEFAULT_LEXICON)
     return Lexicon(terms, _merge_cues((), cues))
 
