@@ -163,8 +163,12 @@ def _run(
     if ctx.mainland:
         current = step("particle_zhe", particle_zhe(current, ctx.cue("keep_zhu")))
     if TRIGGER.search(current):
-        for name, rule in TYPED_RULES:
-            current = step(name, rule(current, ctx))
+        if trace is None:  # the hot path: no call per rule beyond the rule itself
+            for _name, rule in TYPED_RULES:
+                current = rule(current, ctx)
+        else:
+            for name, rule in TYPED_RULES:
+                current = step(name, rule(current, ctx))
         current = step("stray_superscripts", protect.drop_stray_superscripts(current))
         if ctx.mainland:
             problems = violations(current, already_masked=True)

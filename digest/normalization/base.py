@@ -92,13 +92,14 @@ class Ctx:
     mainland: bool  # zh-CN: Simplified output, mainland readings
     cues: tuple[tuple[str, tuple[str, ...]], ...] = ()
     _patterns: dict = field(default_factory=dict, repr=False)
+    _by_name: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update(self.cues)
 
     def cue(self, name: str) -> tuple[str, ...]:
         """The words of one cue list (empty when the lexicon has none)."""
-        for key, words in self.cues:
-            if key == name:
-                return words
-        return ()
+        return self._by_name.get(name, ())
 
     def pattern(self, key: str, build: Callable[..., T], *cue_names: str) -> T:
         """`build(*cue lists)`, built once per context (patterns made from cue lists)."""

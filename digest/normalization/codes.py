@@ -211,6 +211,9 @@ def _room_patterns(
     return cue_before, cue_after
 
 
+_THREE_DIGITS = re.compile(r"\d{3}")
+
+
 def _room(m: re.Match[str]) -> str:
     pre = (m.group("pre") or "").rstrip("-")
     return (m.groupdict().get("cue") or "") + pre + digits(m.group("n"))
