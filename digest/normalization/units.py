@@ -104,7 +104,7 @@ _PER_SYMBOL = re.compile(
 # After an amount of money, a slash before any Chinese word is "per": 65万元/坪, 20元/次
 _PER_MONEY = re.compile(
     rf"(?<=[\d万萬亿億千百])({alt('元', '美元', '欧元', '港元', '日元', '英镑', '韩元', '澳元', '块', '新台币')})"
-    r"/(?=[\u4e00-\u9fff])"
+    r"/(?=[\u4e00-\u9fff])(?![零〇一二两兩三四五六七八九十百千万萬亿億])"  # not a spelled number
 )
 
 
