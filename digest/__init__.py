@@ -42,6 +42,8 @@ _EXPORTS = {
     "parse_date": "digest.pipeline",
     "RetryPolicy": "digest.synthesis",
     "normalize": "digest.normalization",
+    "explain": "digest.normalization",
+    "Rewrite": "digest.normalization",
     "load_lexicon": "digest.normalization",
     "Engine": "digest.engines",
     "EngineSettings": "digest.engines",
@@ -100,7 +102,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
         SynthesisError,
     )
     from digest.mp3 import EPISODE_FORMAT
-    from digest.normalization import load_lexicon, normalize
+    from digest.normalization import Rewrite, explain, load_lexicon, normalize
     from digest.pipeline import (
         BuildOptions,
         BuildResult,

@@ -352,7 +352,7 @@ def normalize(
     ),
 ) -> None:
     """Filter stdin to stdout, one line in, one line out, normalized for speech."""
-    from digest.normalization import VOCABULARIES, load_lexicon
+    from digest.normalization import VOCABULARIES, is_mainland, load_lexicon
     from digest.normalization import explain as explain_text
     from digest.normalization import normalize as normalize_text
     from digest.reading import decode_bytes
@@ -367,18 +367,25 @@ def normalize(
         words = load_lexicon(lexicon)
         data = _read_stdin_bytes(MAX_NORMALIZE_BYTES)
         text = decode_bytes(data, "stdin") if data else ""
+    from digest.normalization.contract import leftover_warning
+
+    report = Reporter()
     for line in text.splitlines(keepends=True):
         body = line.rstrip("\r\n")
         ending = "\n" if body != line else ""
+        spoken = normalize_text(body, target, words, vocabulary)
+        warning = leftover_warning(spoken, body) if is_mainland(target) else None
+        if warning:
+            report(warning)
         if explain:
             sys.stdout.write(f"> {body}\n")
             for rewrite in explain_text(body, target, words, vocabulary):
                 before = json.dumps(rewrite.before, ensure_ascii=False)
                 after = json.dumps(rewrite.after, ensure_ascii=False)
                 sys.stdout.write(f"{rewrite.rule}: {before} → {after}\n")
-            sys.stdout.write(f"= {normalize_text(body, target, words, vocabulary)}\n")
+            sys.stdout.write(f"= {spoken}\n")
         else:
-            sys.stdout.write(normalize_text(body, target, words, vocabulary) + ending)
+            sys.stdout.write(spoken + ending)
     sys.stdout.flush()
 
 

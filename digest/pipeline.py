@@ -315,6 +315,8 @@ def build_episode_from_text(
 def _build(
     prepared: Prepared, options: BuildOptions, progress: Progress | None, warn: Warn
 ) -> BuildResult:
+    for warning in prepared.script.warnings:
+        warn(warning)
     cover = load_cover(options.cover) if options.cover else None
     ensure_folder(options.output_dir, "output folder")
     cache = ClipCache((options.cache_dir or default_cache_dir()) if options.use_cache else None)

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from digest.article import Article
-from digest.normalization import normalize
+from digest.normalization import is_mainland, normalize
+from digest.normalization.contract import leftover_warning
 from digest.sentences import CLOSERS, SENTENCE_END, is_speakable, sentence_spans, split_sentences
 
 # About 0.22 s of speech per character: 500 characters is under two minutes of
@@ -48,6 +49,8 @@ class Script:
     title: str
     locale: str
     chapters: tuple[ScriptChapter, ...]
+    # What normalization could not make speakable (a digit left for a zh-CN voice), one line each.
+    warnings: tuple[str, ...] = ()
 
     @property
     def chunk_count(self) -> int:
@@ -62,6 +65,7 @@ def build_script(
     vocabulary: str = "keep",
 ) -> Script:
     chapters = []
+    warnings: list[str] = []
     for index, section in enumerate(article.sections):
         spoken: list[str] = []
         if index == 0:
@@ -75,13 +79,23 @@ def build_script(
             for paragraph in spoken
             for written in split_written(paragraph)
         ]
+        if is_mainland(locale):
+            warnings.extend(_leftovers(lines))
         sentences = [s for line in lines for s in split_sentences(line.spoken)]
         chunks = chunk_sentences(sentences, max_chars)
         if chunks:
             chapters.append(
                 ScriptChapter(title=section.title, chunks=tuple(chunks), lines=tuple(lines))
             )
-    return Script(title=article.title, locale=locale, chapters=tuple(chapters))
+    return Script(
+        title=article.title, locale=locale, chapters=tuple(chapters), warnings=tuple(warnings)
+    )
+
+
+def _leftovers(lines: list[Line]) -> list[str]:
+    """One warning per sentence whose spoken form still holds digits or symbols (contract §1.2)."""
+    found = (leftover_warning(line.spoken, line.written) for line in lines)
+    return [warning for warning in found if warning]
 
 
 def as_sentence(text: str) -> str:

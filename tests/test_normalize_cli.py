@@ -168,3 +168,19 @@ def test_script_and_build_options_take_the_vocabulary() -> None:
     assert any("人工智能新创" in c for ch in prepared.script.chapters for c in ch.chunks)
     bad = CliRunner().invoke(app, ["script", "-", "--vocabulary", "x"], input=article)
     assert_one_line_error(bad, "--vocabulary 'x'")
+
+
+def test_what_normalization_cannot_speak_is_one_prefixed_warning_through_one_channel(tmp_path):
+    """The normalize filter and a build both warn through the CLI's reporter; -q silences a build's."""
+    result = CliRunner().invoke(app, ["normalize", "--locale", "zh-CN"], input="比 3≈π\n")
+    assert result.stdout == "比三≈π\n"
+    assert result.stderr == "digest: warning: speech normalization left symbols '≈' in “比 3≈π”\n"
+
+    article = tmp_path / "a.txt"
+    article.write_text("标题\n\n比 3≈π。\n", encoding="utf-8")
+    common = ["build", str(article), "--engine", "offline", "-o", str(tmp_path / "o"), "--no-cache"]
+    loud = CliRunner().invoke(app, common)
+    assert loud.exit_code == 0, loud.output
+    assert "digest: warning: speech normalization left symbols '≈' in “比 3≈π。”" in loud.stderr
+    quiet = CliRunner().invoke(app, [*common, "-q"])
+    assert quiet.exit_code == 0 and quiet.stderr == ""

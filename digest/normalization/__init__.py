@@ -21,7 +21,6 @@ The whole pipeline, in order (style guide §1.3):
 from __future__ import annotations
 
 import difflib
-import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -45,8 +44,6 @@ __all__ = [
     "is_mainland",
     "VOCABULARIES",
 ]
-
-log = logging.getLogger(__name__)
 
 
 def is_mainland(locale: str) -> bool:
@@ -170,8 +167,4 @@ def _run(
             for name, rule in TYPED_RULES:
                 current = step(name, rule(current, ctx))
         current = step("stray_superscripts", protect.drop_stray_superscripts(current))
-        if ctx.mainland:
-            problems = violations(current, already_masked=True)
-            if problems:
-                log.warning("speech normalization left %s in %r", ", ".join(problems), current[:80])
     return protect.unmask(current, masked)

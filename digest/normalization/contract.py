@@ -24,3 +24,11 @@ def violations(text: str, already_masked: bool = False) -> list[str]:
         if hits:
             found.append(f"{name} {''.join(sorted(set(hits)))!r}")
     return found
+
+
+def leftover_warning(spoken: str, written: str) -> str | None:
+    """A one-line warning when the spoken form of `written` breaks the contract, else None."""
+    problems = violations(spoken)
+    if not problems:
+        return None
+    return f"speech normalization left {', '.join(problems)} in “{written[:40]}”"
