@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover
     from click.exceptions import ClickException, UsageError
 
 from digest import __version__
-from digest.errors import DigestError, EngineError, SynthesisError
+from digest.errors import DigestError, EngineError, InputError, SynthesisError
 from digest.pipeline import BuildOptions, build_episode, prepare_script
 from digest.show import DEFAULT_SHOW_NAME
 from digest.synthesis import Progress, RetryPolicy
@@ -131,7 +131,9 @@ def flag(*names: str, help: str) -> bool:
 
 
 ArticleArg = typer.Argument(
-    ..., metavar="ARTICLE", help="Article file (text, Markdown or HTML), or - for stdin."
+    ...,
+    metavar="ARTICLE",
+    help="Article file (text, Markdown or HTML), an http(s) URL, or - for stdin.",
 )
 VoiceOpt = typer.Option(None, "--voice", "-v", help="Voice preset name or edge-tts voice name.")
 LexiconOpt = typer.Option(None, help="Pronunciation lexicon TOML to add.")
@@ -403,6 +405,123 @@ def _read_stdin_bytes(limit: int) -> bytes:
 
 
 ShowDirArg = typer.Argument(..., help="The show folder (with its show.toml).")
+
+
+class Notes(Reporter):
+    """Notes (a story skipped as already published) on stderr; none with --quiet."""
+
+    def __call__(self, message: str) -> None:
+        if not self.quiet:
+            typer.echo(f"digest: note: {message}", err=True)
+
+
+@app.command()
+def brief(
+    sources: Optional[list[str]] = typer.Argument(
+        None,
+        metavar="SOURCE...",
+        help="Article files, folders, URLs of pages or RSS/Atom feeds, or - for stdin.",
+    ),
+    from_list: Optional[Path] = typer.Option(
+        None, "--from", help="A file listing sources, one a line (# comments)."
+    ),
+    config: Optional[Path] = typer.Option(
+        None, "--config", help="Show file (default: ./show.toml when present)."
+    ),
+    output_dir: Optional[Path] = typer.Option(
+        None, "--output-dir", "-o", help="Folder for the episode files (default: output)."
+    ),
+    publish: Optional[Path] = typer.Option(
+        None, "--publish", help="Show folder: read its show.toml, write into its episodes/."
+    ),
+    date: Optional[str] = typer.Option(
+        None, help="Episode date YYYY-MM-DD (default: today in the show's time zone)."
+    ),
+    voices: Optional[str] = typer.Option(
+        None, help="Presets alternating story by story, e.g. xiaoxiao,yunyang."
+    ),
+    max_minutes: Optional[float] = typer.Option(
+        None, "--max-minutes", min=0.1, help="Warn when the estimated length is longer."
+    ),
+    fit: bool = flag("--fit", help="Drop sections from the longest stories to fit --max-minutes."),
+    since: str = typer.Option("24h", help="Feed items published within this long (24h, 2d)."),
+    strict: bool = flag("--strict", help="Any source that fails fails the run."),
+    show: Optional[str] = typer.Option(
+        None, envvar="DIGEST_SHOW", help="Show name (default: the show file's)."
+    ),
+    engine: str = typer.Option(
+        "auto", help="auto (edge-tts, else offline), or an engine: see `digest engines`."
+    ),
+    bed: Optional[Path] = typer.Option(None, help="Music or a sting mixed under the intro."),
+    concurrency: int = typer.Option(6, help="Requests in flight at once (at most 16)."),
+    cache_dir: Optional[Path] = typer.Option(None, help="Clip cache folder."),
+    no_cache: bool = flag("--no-cache", help="Neither read nor write cached clips."),
+    lexicon: Optional[Path] = LexiconOpt,
+    as_json: bool = flag("--json", help="Print a JSON summary instead of the path."),
+    quiet: bool = flag("--quiet", "-q", help="No progress bar, no warnings."),
+) -> None:
+    """Build one briefing episode from many stories: intro, headlines, stories, outro."""
+    from dataclasses import replace
+
+    from digest.briefing import BriefOptions, build_briefing, load_published
+    from digest.briefing import summary as brief_summary
+    from digest.show import Show, find_show_file, load_show
+    from digest.sources import collect_stories, deduplicate, parse_since, read_source_list
+
+    warn = Reporter(quiet)
+    with user_errors():
+        if publish is not None and output_dir is not None:
+            raise InputError("--publish and --output-dir both say where the episode goes; use one")
+        if fit and max_minutes is None:
+            raise InputError("--fit needs --max-minutes")
+        show_file = find_show_file(config, publish)
+        show_settings = load_show(show_file) if show_file else Show()
+        if show:
+            show_settings = replace(show_settings, name=show)
+        listed = list(sources or [])
+        if from_list is not None:
+            listed += read_source_list(from_list)
+        if not listed:
+            raise InputError("no sources: name files, folders, URLs or feeds, or use --from LIST")
+        stories = collect_stories(listed, since=parse_since(since), strict=strict, warn=warn)
+        published = load_published(publish) if publish is not None else set()
+        stories = deduplicate(stories, published, note=Notes(quiet))
+        if not stories:
+            raise InputError("no story could be read; nothing to brief")
+        options = BriefOptions(
+            build=BuildOptions(
+                engine=engine,
+                date=date,
+                output_dir=output_dir or Path("output"),
+                concurrency=concurrency,
+                cache_dir=cache_dir,
+                use_cache=not no_cache,
+                lexicon=lexicon,
+            ),
+            voices=tuple(v.strip() for v in voices.split(",") if v.strip()) if voices else None,
+            max_minutes=max_minutes,
+            fit=fit,
+            intro_bed=bed,
+            publish_dir=publish,
+        )
+        with progress_bar(not quiet and sys.stderr.isatty()) as progress:
+            result = build_briefing(
+                stories, show_settings, options, strict=strict, progress=progress, warn=warn
+            )
+    if as_json:
+        typer.echo(json.dumps(brief_summary(result), ensure_ascii=False, indent=2))
+        return
+    typer.echo(str(result.files.mp3))
+    if not quiet:
+        minutes, seconds = divmod(round(result.episode.duration), 60)
+        typer.echo(
+            f"digest: {len(result.plan.stories)} stories, {len(result.episode.chapters)} chapters, "
+            f"{minutes}:{seconds:02d} (estimated {result.plan.estimate / 60:.1f} min), "
+            f"{result.engine} engine",
+            err=True,
+        )
+        for dropped in result.plan.dropped:
+            typer.echo(f"digest: dropped to fit: {dropped}", err=True)
 
 
 @app.command()

@@ -10,6 +10,7 @@ a chapter lands on its first word.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from digest.mp3 import Frames, join, silence
@@ -30,6 +31,7 @@ class Chapter:
     title: str
     start: float  # seconds
     end: float
+    url: str | None = None  # the source a story's headline chapter links to
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,14 @@ class Episode:
         return self.audio.duration
 
 
-def assemble(script: Script, clips: list[list[Clip]]) -> Episode:
+def assemble(
+    script: Script, clips: list[list[Clip]], gaps: Sequence[float] | None = None
+) -> Episode:
+    """Join the clips into one frame stream with exact chapter times.
+
+    `gaps[i]` is the silence after chapter i (default: SECTION_PAUSE between
+    chapters, TAIL after the last); a briefing passes longer ones between stories.
+    """
     parts: list[Frames] = []
     chapters: list[Chapter] = []
     cues: list[Cue] = []
@@ -82,8 +91,15 @@ def assemble(script: Script, clips: list[list[Clip]]) -> Episode:
             add(clip.frames)
         lines = ((line.written, line.spoken) for line in chapter.lines)
         cues.extend(Cue(t.start, t.end, t.text) for t in time_lines(lines, timed))
-        add(silence(SECTION_PAUSE if number < len(script.chapters) - 1 else TAIL, fmt))
+        last = number == len(script.chapters) - 1
+        gap = gaps[number] if gaps is not None else (TAIL if last else SECTION_PAUSE)
+        add(silence(gap, fmt))
         chapters.append(
-            Chapter(chapter.title, start * seconds_per_frame, position * seconds_per_frame)
+            Chapter(
+                chapter.title,
+                start * seconds_per_frame,
+                position * seconds_per_frame,
+                chapter.url,
+            )
         )
     return Episode(script.title, join(parts), tuple(chapters), tuple(cues))

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from digest.episode import Episode
+from digest.episode import Chapter, Episode
 from digest.errors import OutputError
 from digest.files import write_atomically
 from digest.tags import EpisodeInfo, build_tag
@@ -66,12 +66,20 @@ def chapters_json(episode: Episode) -> str:
     document = {
         "version": "1.2.0",
         "title": clean_title(episode.title),
-        "chapters": [
-            {"startTime": round(c.start, 3), "endTime": round(c.end, 3), "title": c.title}
-            for c in episode.chapters
-        ],
+        "chapters": [_json_chapter(c) for c in episode.chapters],
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def _json_chapter(chapter: Chapter) -> dict[str, object]:
+    entry: dict[str, object] = {
+        "startTime": round(chapter.start, 3),
+        "endTime": round(chapter.end, 3),
+        "title": chapter.title,
+    }
+    if chapter.url:
+        entry["url"] = chapter.url
+    return entry
 
 
 def write_episode(episode: Episode, info: EpisodeInfo, folder: Path) -> EpisodeFiles:

@@ -29,9 +29,10 @@ from digest.errors import InputError
 from digest.files import ensure_folder
 from digest.normalization import VOCABULARIES, load_lexicon
 from digest.outputs import EpisodeFiles, write_episode
-from digest.reading import clean_text, read_text
+from digest.reading import clean_text
 from digest.script import MAX_CHUNK_CHARS, Script, build_script
 from digest.show import DEFAULT_SHOW_NAME
+from digest.sources import read_source_text
 from digest.synthesis import (
     MAX_CONCURRENCY,
     Progress,
@@ -188,9 +189,10 @@ class BuildResult:
 
 
 def prepare_script(source: str | Path, options: BuildOptions = BuildOptions()) -> Prepared:
-    """Everything up to synthesis for an article file ("-" reads stdin): read, section,
-    normalize, chunk.  Raises InputError for unusable input."""
-    return _prepare(read_text(source, max_chars=options.max_chars), str(source), options)
+    """Everything up to synthesis for an article file ("-" reads stdin) or a web page's
+    URL: read, section, normalize, chunk.  Raises InputError for unusable input."""
+    text = read_source_text(source, max_chars=options.max_chars)
+    return _prepare(text, str(source), options)
 
 
 def prepare_text(text: str, options: BuildOptions = BuildOptions(), name: str = "text") -> Prepared:

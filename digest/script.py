@@ -42,6 +42,7 @@ class ScriptChapter:
     title: str  # shown in podcast apps, in the article's own script
     chunks: tuple[str, ...]  # normalized text, each one request to the engine
     lines: tuple[Line, ...] = ()  # the chapter's sentences, in chunk order
+    url: str | None = None  # a link for the chapter (a briefing story's source)
 
 
 @dataclass(frozen=True)

@@ -36,13 +36,16 @@ class Templates:
     """What the briefing says around the stories.  Placeholders in braces.
 
     intro: {show} {date} (spoken date) {weekday} {count} {headlines}
-    transition: {headline} {source}; `transition_no_source` when the source is unknown
+    transition: {headline} {source}; `transition_no_source` when the source is unknown;
+        `first` / `first_no_source` open the first story instead
     outro: {show} {date} {weekday} {count}
     """
 
     intro: str = "欢迎收听{show}。今天是{date}，{weekday}。本期共有{count}条新闻：{headlines}。"
     transition: str = "下一条，来自{source}。"
     transition_no_source: str = "下一条。"
+    first: str = "首先，来自{source}。"
+    first_no_source: str = "首先。"
     outro: str = "以上就是今天的{show}。感谢收听，我们明天再见。"
 
 
@@ -71,6 +74,7 @@ class Show:
     public: bool = False  # private shows are blocked from directories and need a token to serve
     voices: tuple[str, ...] = ("xiaoxiao",)  # presets, alternating story by story
     traditional_voice: str | None = None  # a preset for stories written in Traditional script
+    intro_bed: Path | None = None  # audio mixed quietly under the intro (any format ffmpeg reads)
     loudness: float | None = -19.0  # LUFS integrated on the mono file; None: leave as is
     keep: int | None = None  # episodes to keep in the feed; None: all
     templates: Templates = field(default_factory=Templates)
@@ -135,12 +139,8 @@ def show_from_dict(data: dict[str, Any], path: Path | str = SHOW_FILE) -> Show:
     base_url = feed.text("base_url", "")
     if base_url and not re.match(r"^https?://[^/\s]+", base_url):
         feed.fail("base_url", f"{base_url!r} is not an http(s) URL")
-    cover = feed.text("cover", "")
-    cover_path = None
-    if cover:
-        cover_path = Path(cover).expanduser()
-        if not cover_path.is_absolute() and folder is not None:
-            cover_path = folder / cover_path
+    cover_path = _path_in(feed.text("cover", ""), folder)
+    intro_bed = _path_in(briefing.text("intro_bed", ""), folder)
     privacy = feed.text("privacy", "private")
     if privacy not in ("private", "public"):
         feed.fail("privacy", f"{privacy!r}: choose private or public")
@@ -161,7 +161,14 @@ def show_from_dict(data: dict[str, Any], path: Path | str = SHOW_FILE) -> Show:
     defaults = Templates()
     template_values = {
         name: templates.text(name, getattr(defaults, name))
-        for name in ("intro", "transition", "transition_no_source", "outro")
+        for name in (
+            "intro",
+            "transition",
+            "transition_no_source",
+            "first",
+            "first_no_source",
+            "outro",
+        )
     }
     for name, text in template_values.items():
         try:
@@ -191,6 +198,7 @@ def show_from_dict(data: dict[str, Any], path: Path | str = SHOW_FILE) -> Show:
         public=privacy == "public",
         voices=voices,
         traditional_voice=briefing.text("traditional_voice", "") or None,
+        intro_bed=intro_bed,
         loudness=None if loudness is None else float(loudness),
         keep=keep or None,
         templates=Templates(**template_values),
@@ -200,6 +208,14 @@ def show_from_dict(data: dict[str, Any], path: Path | str = SHOW_FILE) -> Show:
     for reader_part in (reader, show_table, feed, briefing, templates, pauses):
         reader_part.refuse_unknown()
     return show
+
+
+def _path_in(value: str, folder: Path | None) -> Path | None:
+    """A path from the show file; a relative one is relative to the show folder."""
+    if not value:
+        return None
+    path = Path(value).expanduser()
+    return folder / path if not path.is_absolute() and folder is not None else path
 
 
 def find_show_file(config: Path | None, publish_dir: Path | None) -> Path | None:
@@ -315,6 +331,7 @@ keep = 0                      # episodes to keep in the feed; 0 keeps all
 [briefing]
 voices = ["xiaoxiao"]         # presets, alternating story by story; the first reads intro and outro
 traditional_voice = ""        # e.g. "hsiaochen": reads stories written in Traditional script
+intro_bed = ""                # e.g. "bed.mp3": music mixed quietly under the intro (mp3, wav, m4a, ...)
 loudness = -19                # LUFS on the mono file (-16 as heard on two ears); "off" to leave as is
 
 [pauses]
@@ -326,5 +343,7 @@ section = 1.5                 # seconds between the sections of one story
 intro = "欢迎收听{show}。今天是{date}，{weekday}。本期共有{count}条新闻：{headlines}。"
 transition = "下一条，来自{source}。"
 transition_no_source = "下一条。"
+first = "首先，来自{source}。"           # opens the first story
+first_no_source = "首先。"
 outro = "以上就是今天的{show}。感谢收听，我们明天再见。"
 """

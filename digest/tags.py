@@ -29,6 +29,7 @@ from mutagen.id3 import (
     TSSE,
     TXXX,
     USLT,
+    WXXX,
     CTOCFlags,
 )
 
@@ -81,12 +82,15 @@ def build_tag(episode: Episode, info: EpisodeInfo) -> bytes:
         )
     )
     for element_id, chapter in zip(ids, episode.chapters):
+        sub_frames = [TIT2(encoding=3, text=chapter.title)]
+        if chapter.url:
+            sub_frames.append(WXXX(encoding=0, desc="", url=chapter.url))
         tag.add(
             CHAP(
                 element_id=element_id,
                 start_time=round(chapter.start * 1000),
                 end_time=round(chapter.end * 1000),
-                sub_frames=[TIT2(encoding=3, text=chapter.title)],
+                sub_frames=sub_frames,
             )
         )
     tag.update_to_v23()
