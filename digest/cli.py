@@ -475,7 +475,7 @@ def brief(
         if fit and max_minutes is None:
             raise InputError("--fit needs --max-minutes")
         show_file = find_show_file(config, publish)
-        show_settings = load_show(show_file) if show_file else Show()
+        show_settings = load_show(show_file) if show_file else Show(name=DEFAULT_SHOW)
         if show:
             show_settings = replace(show_settings, name=show)
         listed = list(sources or [])

@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from html import unescape
-from urllib.parse import urldefrag, urlsplit
+from urllib.parse import quote, urldefrag, urlsplit
 
 from digest.errors import SourceError
 from digest.html_text import html_to_text
@@ -346,10 +346,13 @@ def extract_page(html: str, url: str = "") -> Page:
 
 
 def canonical_url(url: str) -> str:
-    """A URL as a story key: no fragment, lower-case scheme and host, no trailing slash."""
+    """A URL as a story key: no fragment, lower-case scheme and host, no trailing slash.
+
+    Non-ASCII characters are percent-encoded: an ID3 link (WXXX) is Latin-1.
+    """
     if not url:
         return url
-    url, _ = urldefrag(url)
+    url, _ = urldefrag(quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~"))
     parts = urlsplit(url)
     path = parts.path.rstrip("/") or "/"
     query = f"?{parts.query}" if parts.query else ""

@@ -244,3 +244,45 @@ def test_an_intro_bed_changes_only_the_intro(tmp_path):
     pause = slice(int((intro_end - 2.0) * 1000), int((intro_end - 0.5) * 1000))
     assert decode_mp3(plain.files.mp3.read_bytes())[pause].rms < 5
     assert decode_mp3(mixed.files.mp3.read_bytes())[pause].rms > 50
+
+
+def test_readme_quickstart_briefing_works_offline(tmp_path):
+    examples = Path(__file__).parent.parent / "examples"
+    result = run(
+        "brief",
+        str(examples),
+        "--engine",
+        "offline",
+        "-o",
+        str(tmp_path),
+        "--cache-dir",
+        str(tmp_path / "c"),
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert len(summary["stories"]) == len(list(examples.glob("*.*"))) >= 2
+    assert (
+        summary["chapters"][0]["title"] == "开场" and summary["chapters"][-1]["title"] == "结束语"
+    )
+
+
+def test_a_feed_url_gives_its_recent_items_as_pages():
+    from digest.sources import collect_stories
+    from digest_testing.web import PageServer, Route
+
+    page = (Path(__file__).parent / "pages" / "with-comments.html").read_bytes()
+    with PageServer({"/story.html": Route(page)}) as server:
+        feed = (
+            '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/Atom">'
+            "<title>科技日报网</title>"
+            f'<entry><title>a</title><link href="{server.url("/story.html")}"/></entry>'
+            f'<entry><title>b</title><link href="{server.url("/gone.html")}"/>'
+            "<updated>2099-01-01T00:00:00Z</updated></entry></feed>"
+        ).encode()
+        server.routes["/atom.xml"] = Route(feed, content_type="application/atom+xml")
+        warnings: list[str] = []
+        stories = collect_stories([server.url("/atom.xml")], warn=warnings.append)
+    assert [s.url for s in stories] == [server.url("/story.html")]  # undated items are kept
+    assert stories[0].site == "科技日报网"
+    assert len(warnings) == 1 and server.url("/gone.html") in warnings[0]

@@ -182,3 +182,4 @@ def test_site_suffix_and_canonical_url():
     assert strip_site_suffix("港府公布新計劃 | 香港日報") == "港府公布新計劃"
     assert strip_site_suffix("GPT-5 发布") == "GPT-5 发布"
     assert canonical_url("HTTPS://Example.COM/a/b/#top") == "https://example.com/a/b"
+    assert canonical_url("https://example.com/新闻/1") == "https://example.com/%E6%96%B0%E9%97%BB/1"
