@@ -9,6 +9,7 @@ is the only module that knows exit codes or flag names:
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import contextmanager
 from dataclasses import fields
@@ -447,7 +448,7 @@ def brief(
     since: str = typer.Option("24h", help="Feed items published within this long (24h, 2d)."),
     strict: bool = flag("--strict", help="Any source that fails fails the run."),
     show: Optional[str] = typer.Option(
-        None, envvar="DIGEST_SHOW", help="Show name (default: the show file's)."
+        None, help="Show name (default: the show file's, else $DIGEST_SHOW)."
     ),
     engine: str = typer.Option(
         "auto", help="auto (edge-tts, else offline), or an engine: see `digest engines`."
@@ -475,7 +476,8 @@ def brief(
         if fit and max_minutes is None:
             raise InputError("--fit needs --max-minutes")
         show_file = find_show_file(config, publish)
-        show_settings = load_show(show_file) if show_file else Show(name=DEFAULT_SHOW)
+        show_settings = load_show(show_file) if show_file else Show()
+        show = show or (None if show_file else os.environ.get("DIGEST_SHOW"))
         if show:
             show_settings = replace(show_settings, name=show)
         listed = list(sources or [])
