@@ -20,7 +20,7 @@ from pathlib import Path
 
 from digest.article import parse_article
 from digest.budget import estimate_chunk, speech_units
-from digest.engines import VoiceSettings, get_engine
+from digest.engines import VoiceSettings, create_engine
 from digest.mp3 import read_frames
 from digest.reading import read_text
 from digest.script import build_script, split_sentences
@@ -56,7 +56,7 @@ def solve(rows: list[tuple[list[float], float]]) -> list[float]:
 
 
 def main() -> None:
-    engine = get_engine("offline")
+    engine = create_engine("offline")
     voice = VoiceSettings(voice="cmn", locale="zh-CN")
     calibration: list[tuple[list[float], float]] = []
     held_out: list[tuple[str, str, float, float]] = []  # article, chunk, real, estimate
@@ -105,5 +105,34 @@ def main() -> None:
         )
 
 
+def whole_briefing() -> None:
+    """The figure --max-minutes acts on: a briefing's estimate against its real length."""
+    import datetime as dt
+    import tempfile
+
+    from digest.briefing import BriefOptions, build_briefing
+    from digest.pipeline import BuildOptions
+    from digest.show import Show
+    from digest.sources import Story
+
+    stories = [Story(str(p), read_text(p)) for p in SAMPLES]
+    with tempfile.TemporaryDirectory() as folder:
+        options = BriefOptions(
+            build=BuildOptions(
+                engine="offline",
+                date=dt.date(2026, 11, 30),
+                output_dir=Path(folder),
+                cache_dir=Path(folder) / "c",
+            )
+        )
+        result = build_briefing(stories, Show(), options)
+    real, estimate = result.episode.duration, result.plan.estimate
+    print(
+        f"whole briefing ({len(stories)} stories, intro, outro, pauses): real {real:.1f} s, "
+        f"estimate {estimate:.1f} s, error {100 * (estimate - real) / real:+.1f}%"
+    )
+
+
 if __name__ == "__main__":
     main()
+    whole_briefing()

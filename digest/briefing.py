@@ -25,7 +25,7 @@ from digest.budget import estimate_chunks, fit_stories
 from digest.cache import ClipCache, default_cache_dir
 from digest.engines import select_engine
 from digest.episode import TAIL, Episode, assemble
-from digest.errors import DigestError, InputError, OutputError
+from digest.errors import InputError, OutputError
 from digest.files import ensure_folder, write_atomically
 from digest.normalization import load_lexicon, normalize
 from digest.normalization.conversion import _simplified_only, _t2s_tables
@@ -494,7 +494,6 @@ def summary(result: BriefResult) -> dict[str, object]:
 __all__ = [
     "BriefOptions",
     "BriefResult",
-    "DigestError",
     "Plan",
     "build_briefing",
     "plan_briefing",

@@ -91,6 +91,16 @@ def test_headline_chapter_opens_with_the_transition_and_carries_the_url():
     assert second.script.chapters[0].url is None
 
 
+def test_a_story_that_starts_with_a_section_still_gets_a_headline_chapter():
+    story = Story("s", "# 两会前瞻\n\n## 经济目标\n\n增长目标预计在百分之五左右。\n")
+    plan = plan_briefing(
+        [story], Show(), BriefOptions(build=BuildOptions(date=dt.date(2026, 11, 30)))
+    )
+    headline, section = plan.stories[0].script.chapters
+    assert headline.title == "两会前瞻" and headline.chunks == ("首先。", "两会前瞻。")
+    assert section.title == "经济目标" and "两会前瞻" not in "".join(section.chunks)
+
+
 def test_fit_drops_sections_from_the_longest_story_never_a_lead():
     fit = fit_stories([[10, 30, 30], [20, 5], [15]], fixed=10, limit=100)
     assert fit.keep == (2, 2, 1) and fit.fits and fit.total == 90
