@@ -84,6 +84,10 @@ def is_traditional(text: str) -> bool:
 
 @dataclass(frozen=True)
 class BriefOptions:
+    """How to build a briefing.  `build` holds what a single episode takes too (engine,
+    cache, concurrency, lexicon, date, output folder, cover); its `show`, `voice`,
+    `title` and `rate` are not used: the show name, voices and title come from the Show."""
+
     build: BuildOptions = field(default_factory=BuildOptions)  # engine, cache, output, date ...
     voices: tuple[str, ...] | None = None  # default: the show's
     max_minutes: float | None = None
@@ -358,7 +362,12 @@ def build_briefing(
     host = resolve_voice((options.voices or show.voices)[0])
     engine, _ = choose_engine(host, build, warn)
     plan = plan_briefing(stories, show, options, engine_name=engine.name, strict=strict, warn=warn)
-    concurrency = min(max(1, build.concurrency), MAX_CONCURRENCY)
+    concurrency = build.concurrency
+    if concurrency > MAX_CONCURRENCY:
+        warn(
+            f"concurrency {concurrency} is capped at {MAX_CONCURRENCY}: the service throttles busier clients"
+        )
+        concurrency = MAX_CONCURRENCY
     cache = ClipCache((build.cache_dir or default_cache_dir()) if build.use_cache else None)
 
     # One synthesis run per voice: chapters of every segment that voice reads.
@@ -401,6 +410,8 @@ def build_briefing(
         return clips_by_segment
 
     clips_by_segment = run_interruptible(speak_all())
+    if stats.throttled:
+        warn(f"the service throttled {stats.throttled} request(s); concurrency was lowered")
     chapters, clips, gaps = [], [], []
     for index, segment in enumerate(plan.segments):
         last_segment = index == len(plan.segments) - 1

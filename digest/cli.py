@@ -420,7 +420,7 @@ class Notes(Reporter):
 def brief(
     sources: Optional[list[str]] = typer.Argument(
         None,
-        metavar="SOURCE...",
+        metavar="SOURCE",
         help="Article files, folders, URLs of pages or RSS/Atom feeds, or - for stdin.",
     ),
     from_list: Optional[Path] = typer.Option(

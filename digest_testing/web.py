@@ -12,6 +12,7 @@ before the client hung up.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -95,10 +96,19 @@ class PageServer:
         handler.wfile.write(route.body)
 
     def __enter__(self) -> PageServer:
+        # httpx honours proxy variables; a CI proxy must not be asked for 127.0.0.1.
+        self._saved_env = {k: os.environ.get(k) for k in ("NO_PROXY", "no_proxy")}
+        for key, value in self._saved_env.items():
+            os.environ[key] = ",".join(filter(None, [value, "127.0.0.1", "localhost"]))
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
         self._stop.set()
         self._httpd.shutdown()
         self._httpd.server_close()
