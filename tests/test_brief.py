@@ -178,5 +178,5 @@ def test_intro_speaks_the_date_count_and_headlines(briefing):
     srt = Path(summary["subtitles_file"]).read_text(encoding="utf-8")
     intro = srt.split("首先")[0]
     assert "今天是二零二六年十一月三十日，星期一" in intro
-    assert "本期共有六条新闻" in intro
-    assert "下一条，来自自由快报" in srt  # the Traditional page's source, in the host's script
+    assert "本期共有6条新闻" in intro  # transcripts keep the written form; the voice says 六
+    assert "下一条，来自自由快報" in srt  # the Traditional page's source names itself

@@ -191,6 +191,8 @@ def test_publish_records_stories_and_tomorrow_skips_them(tmp_path):
     assert first.exit_code == 0, first.stderr
     episode = Path(first.stdout.strip())
     assert episode.parent == show_dir / "episodes" and episode.is_file()
+    feed = (show_dir / "feed.xml").read_text(encoding="utf-8")  # published: the feed lists it
+    assert episode.name in feed and not list(show_dir.glob(".brief-*"))
     assert len(load_published(show_dir)) == 1  # a text key: the story had no URL
     second = run("brief", str(a), str(b), "--date", "2026-12-01", *common, "--json")
     assert second.exit_code == 0, second.stderr
