@@ -196,6 +196,7 @@ _BOILERPLATE_WORDS = re.compile(
     re.I,
 )
 
+MAX_BOILERPLATE_LINE = 40  # characters; longer lines are the story's, whatever they say
 _DROP_LINE = re.compile(
     r"^(?:[（(]?\s*(?:责任编辑|責任編輯|编辑|編輯|校对|校對|审核|審核|监制|監製)\s*[：:]"  # editor lines
     r"|(?:延伸阅读|延伸閱讀|相关阅读|相關閱讀|相关新闻|相關新聞|推荐阅读|推薦閱讀|阅读全文|閱讀全文|点击查看|點擊查看)"
@@ -221,15 +222,27 @@ def clean_html(html: str) -> str:
         document = lxml_html.document_fromstring(html)
     except Exception:  # lxml refuses empty or odd documents: let the extractors try the raw page
         return html
+    body_chars = len(document.text_content()) or 1
+
+    def holds_the_story(element) -> bool:
+        # An <article><header><h1> or a class="article-header" wraps the headline, and a
+        # wrapper with most of the page's text is the story whatever its class says.
+        if element.tag == "h1" or element.find(".//h1") is not None:
+            return True
+        return len(element.text_content()) > 0.4 * body_chars
+
     doomed = []
     for element in document.iter():
-        if not isinstance(element.tag, str):
+        if not isinstance(element.tag, str) or element.tag in ("html", "body"):
             continue
-        if element.tag in _BOILERPLATE_TAGS:
+        if element.tag in ("script", "style", "noscript"):
             doomed.append(element)
             continue
         words = f"{element.get('class') or ''} {element.get('id') or ''}".strip()
-        if words and element.tag not in ("html", "body") and _BOILERPLATE_WORDS.search(words):
+        boilerplate = element.tag in _BOILERPLATE_TAGS or (
+            words and _BOILERPLATE_WORDS.search(words)
+        )
+        if boilerplate and not holds_the_story(element):
             doomed.append(element)
     for element in doomed:
         if element.getparent() is not None:
@@ -289,7 +302,8 @@ def _filter_lines(lines: list[str]) -> list[str]:
     seen: set[str] = set()
     for line in lines:
         body = line.lstrip("#").strip() if line.startswith("#") else line
-        if _DROP_LINE.match(body) or _DATELINE.match(body):
+        # Only short lines: a story's own sentence may well say "请登录政务网站办理".
+        if len(body) <= MAX_BOILERPLATE_LINE and (_DROP_LINE.match(body) or _DATELINE.match(body)):
             continue
         if line in seen and not line.startswith("#"):
             continue  # a live blog's entries, repeated by the extractor

@@ -15,7 +15,7 @@ import pytest
 from digest.article import parse_article
 from digest.errors import SourceError
 from digest.pipeline import BuildOptions, prepare_script
-from digest.web import FetchOptions, canonical_url, read_page, strip_site_suffix
+from digest.web import FetchOptions, canonical_url, extract_page, read_page, strip_site_suffix
 from digest_testing.web import PageServer, Route
 
 PAGES = Path(__file__).parent / "pages"
@@ -175,6 +175,29 @@ def test_build_and_script_take_a_url(server):
     prepared = prepare_script(server.url("/with-comments.html"), BuildOptions())
     assert prepared.script.title == "全国首个城市级自动驾驶公交网络在雄安投入运营"
     assert [c.title for c in prepared.script.chapters][1:] == ["票价与普通公交一致"]
+
+
+def test_story_sentences_that_mention_logins_or_editors_are_kept():
+    html = (
+        "<html><head><title>社保卡线上申领 - 某报</title></head><body><article><h1>社保卡线上申领</h1>"
+        "<p>即日起，市民请登录市政务服务网，在社保专区填写信息后即可申领新版社保卡，全程无需到现场。</p>"
+        "<p>编辑：王强</p><p>本文为会员专享内容，订阅后即可阅读全文。</p></article></body></html>"
+    )
+    text = extract_page(html, "http://127.0.0.1/a").text
+    assert "市民请登录市政务服务网" in text
+    assert "编辑：王强" not in text and "会员专享" not in text
+
+
+def test_a_headline_inside_an_article_header_is_kept():
+    html = (
+        "<html><head><title>无关标题 - 某报</title></head><body><nav>首页 国内</nav>"
+        '<article><header class="article-header"><h1>新版社保卡今起线上申领</h1></header>'
+        "<p>即日起，市民可在政务服务网申领新版社保卡，全程无需到现场办理，十个工作日内寄送到家。</p>"
+        "</article></body></html>"
+    )
+    page = extract_page(html, "http://127.0.0.1/a")
+    assert page.title == "新版社保卡今起线上申领"
+    assert "首页" not in page.text and "十个工作日内寄送到家" in page.text
 
 
 def test_site_suffix_and_canonical_url():
