@@ -64,7 +64,10 @@ def parse_since(value: str | None) -> dt.timedelta:
 
 
 def read_source_list(path: Path) -> list[str]:
-    """A list file: one source a line; blank lines and `#` comments are ignored."""
+    """A list file: one source a line; blank lines and `#` comments are ignored.
+
+    A relative path is relative to the list's own folder, so a cron job finds it from anywhere.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -76,6 +79,8 @@ def read_source_list(path: Path) -> list[str]:
     sources = []
     for line in text.splitlines():
         line = line.split(" #", 1)[0].strip() if not line.lstrip().startswith("#") else ""
+        if line and not (line == "-" or is_url(line) or Path(line).expanduser().is_absolute()):
+            line = str(path.parent / line)
         if line:
             sources.append(line)
     return sources

@@ -155,7 +155,7 @@ def test_since_and_source_lists(tmp_path):
     listing.write_text(
         "# morning\nhttps://a.example/feed.xml\n\n  b.txt  # a file\n", encoding="utf-8"
     )
-    assert read_source_list(listing) == ["https://a.example/feed.xml", "b.txt"]
+    assert read_source_list(listing) == ["https://a.example/feed.xml", str(tmp_path / "b.txt")]
 
 
 def write_stories(folder: Path) -> list[Path]:
