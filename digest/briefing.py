@@ -145,7 +145,9 @@ def _spoken(title: str, text: str, locale: str, lexicon) -> ScriptChapter:
     return ScriptChapter(title, tuple(chunks), lines)
 
 
-def _story_script(story: Story, locale: str, lexicon, chunk_chars: int) -> Script:
+def _story_script(
+    story: Story, locale: str, lexicon, chunk_chars: int, vocabulary: str = "keep"
+) -> Script:
     article = parse_article(story.text)
     if not article.sections:
         raise InputError(f"{story.name}: nothing to speak")
@@ -153,7 +155,7 @@ def _story_script(story: Story, locale: str, lexicon, chunk_chars: int) -> Scrip
         # The headline gets a chapter of its own even when the story starts with a section.
         lead = Section(title=article.title, paragraphs=(), number=None, kind="lead")
         article = replace(article, sections=(lead, *article.sections))
-    script = build_script(article, locale, lexicon, max_chars=chunk_chars)
+    script = build_script(article, locale, lexicon, max_chars=chunk_chars, vocabulary=vocabulary)
     if not script.chapters:
         raise InputError(f"{story.name}: nothing to speak")
     return script
@@ -178,7 +180,10 @@ def plan_briefing(
     for story in stories:
         preset = _story_preset(len(story_segments), story, presets, show)
         try:
-            script = _story_script(story, preset.settings.locale, lexicon, chunk_chars)
+            vocabulary = options.build.vocabulary or preset.vocabulary or "keep"
+            script = _story_script(story, preset.settings.locale, lexicon, chunk_chars, vocabulary)
+            for warning in script.warnings:
+                warn(f"{story.name}: {warning}")
         except InputError as exc:
             if strict:
                 raise
