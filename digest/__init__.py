@@ -13,6 +13,13 @@ Build an episode from a file, or from text in memory::
 
     digest.normalize("GPT-4 在 2035 年", "zh-CN")    # 'GPT四在二零三五年'
 
+A daily briefing of many sources, and a podcast show to publish it in::
+
+    show = digest.init_show(Path("daily"), name="晨间简报")     # daily/show.toml
+    result = digest.brief(["a.txt", "https://example.com/news/1"], digest.load_show(show),
+                          digest.BriefOptions(publish_dir=Path("daily")))
+    digest.write_feed(Path("daily"))      # feed.xml and index.html, rebuilt from the folder
+
 Speech engines are found by name in one registry (`engine_names()`); add
 your own with `register_engine(MyEngine)` or the `digest.engines` entry-point
 group, or pass an engine instance as `BuildOptions(engine=...)`.
@@ -41,6 +48,20 @@ _EXPORTS = {
     "BuildResult": "digest.pipeline",
     "parse_date": "digest.pipeline",
     "RetryPolicy": "digest.synthesis",
+    "brief": "digest.briefing",
+    "build_briefing": "digest.briefing",
+    "BriefOptions": "digest.briefing",
+    "BriefResult": "digest.briefing",
+    "collect_stories": "digest.sources",
+    "Story": "digest.sources",
+    "Show": "digest.show",
+    "load_show": "digest.show",
+    "resolve_show": "digest.show",
+    "init_show": "digest.show",
+    "publish_episode": "digest.publish",
+    "read_episode": "digest.publish",
+    "write_feed": "digest.feed",
+    "check_show": "digest.feed_check",
     "normalize": "digest.normalization",
     "explain": "digest.normalization",
     "Rewrite": "digest.normalization",
@@ -81,6 +102,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
+    from digest.briefing import BriefOptions, BriefResult, brief, build_briefing
     from digest.encoding import encode_pcm
     from digest.engines import (
         Boundary,
@@ -101,6 +123,8 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
         SourceError,
         SynthesisError,
     )
+    from digest.feed import write_feed
+    from digest.feed_check import check_show
     from digest.mp3 import EPISODE_FORMAT
     from digest.normalization import Rewrite, explain, load_lexicon, normalize
     from digest.pipeline import (
@@ -112,4 +136,7 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
         prepare_script,
         prepare_text,
     )
+    from digest.publish import publish_episode, read_episode
+    from digest.show import Show, init_show, load_show, resolve_show
+    from digest.sources import Story, collect_stories
     from digest.synthesis import RetryPolicy

@@ -22,7 +22,6 @@ from pathlib import Path
 
 from digest.article import Section, parse_article
 from digest.budget import estimate_chunks, fit_stories
-from digest.cache import ClipCache, default_cache_dir
 from digest.engines import select_engine
 from digest.episode import TAIL, Episode, assemble
 from digest.errors import InputError, OutputError
@@ -30,7 +29,15 @@ from digest.files import ensure_folder, write_atomically
 from digest.normalization import load_lexicon, normalize
 from digest.normalization.conversion import _simplified_only, _t2s_tables
 from digest.outputs import EpisodeFiles, write_episode
-from digest.pipeline import BuildOptions, choose_engine, load_cover, run_interruptible
+from digest.pipeline import (
+    BuildOptions,
+    capped_concurrency,
+    choose_engine,
+    load_cover,
+    open_cache,
+    report_throttling,
+    run_interruptible,
+)
 from digest.script import (
     Line,
     Script,
@@ -42,8 +49,8 @@ from digest.script import (
     split_written,
 )
 from digest.show import Show
-from digest.sources import Story
-from digest.synthesis import MAX_CONCURRENCY, Progress, SynthesisStats, synthesize_script
+from digest.sources import DEFAULT_SINCE, Story, collect_stories, deduplicate
+from digest.synthesis import Progress, SynthesisStats, synthesize_script
 from digest.tags import EpisodeInfo
 from digest.voices import VoicePreset, resolve_voice
 
@@ -122,11 +129,17 @@ class Plan:
 
 @dataclass(frozen=True)
 class BriefResult:
+    """What a briefing made: its files, the episode, the plan (stories, dropped sections)."""
+
     files: EpisodeFiles
     episode: Episode
     plan: Plan
     engine: str
     stats: SynthesisStats
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready summary (what `digest brief --json` prints)."""
+        return summary(self)
 
 
 def _story_preset(index: int, story: Story, presets: list[VoicePreset], show: Show) -> VoicePreset:
@@ -346,6 +359,32 @@ def record_published(show_dir: Path, plan: Plan, episode_file: Path) -> None:
         raise OutputError(f"could not write {path}: {exc.strerror or exc}") from None
 
 
+def brief(
+    sources: list[str],
+    show: Show = Show(),
+    options: BriefOptions = BriefOptions(),
+    *,
+    since: dt.timedelta = DEFAULT_SINCE,
+    strict: bool = False,
+    progress: Progress | None = None,
+    warn: Warn = lambda message: None,
+    note: Warn = lambda message: None,
+) -> BriefResult:
+    """Build one briefing episode from `sources`: article files, folders, "-" (stdin), URLs of
+    pages, RSS/Atom feeds (their items published within `since`).
+
+    A source that cannot be read is skipped with a warning (with `strict`, its InputError is
+    raised); the same story twice, or one the show folder (`options.publish_dir`) already
+    published, is left out with a `note`.  Raises InputError when no story remains.
+    """
+    stories = collect_stories(sources, since=since, strict=strict, warn=warn)
+    published = load_published(options.publish_dir) if options.publish_dir else set()
+    stories = deduplicate(stories, published, note=note)
+    if not stories:
+        raise InputError("no story could be read; nothing to brief")
+    return build_briefing(stories, show, options, strict=strict, progress=progress, warn=warn)
+
+
 def build_briefing(
     stories: list[Story],
     show: Show,
@@ -367,13 +406,8 @@ def build_briefing(
     host = resolve_voice((options.voices or show.voices)[0])
     engine, _ = choose_engine(host, build, warn)
     plan = plan_briefing(stories, show, options, engine_name=engine.name, strict=strict, warn=warn)
-    concurrency = build.concurrency
-    if concurrency > MAX_CONCURRENCY:
-        warn(
-            f"concurrency {concurrency} is capped at {MAX_CONCURRENCY}: the service throttles busier clients"
-        )
-        concurrency = MAX_CONCURRENCY
-    cache = ClipCache((build.cache_dir or default_cache_dir()) if build.use_cache else None)
+    concurrency = capped_concurrency(build, warn)
+    cache = open_cache(build)
 
     # One synthesis run per voice: chapters of every segment that voice reads.
     groups: dict[object, list[int]] = {}
@@ -415,8 +449,7 @@ def build_briefing(
         return clips_by_segment
 
     clips_by_segment = run_interruptible(speak_all())
-    if stats.throttled:
-        warn(f"the service throttled {stats.throttled} request(s); concurrency was lowered")
+    report_throttling(stats, warn)
     chapters, clips, gaps = [], [], []
     for index, segment in enumerate(plan.segments):
         last_segment = index == len(plan.segments) - 1

@@ -462,12 +462,9 @@ def brief(
     quiet: bool = flag("--quiet", "-q", help="No progress bar, no warnings."),
 ) -> None:
     """Build one briefing episode from many stories: intro, headlines, stories, outro."""
-    from dataclasses import replace
-
-    from digest.briefing import BriefOptions, build_briefing, load_published
-    from digest.briefing import summary as brief_summary
-    from digest.show import Show, find_show_file, load_show
-    from digest.sources import collect_stories, deduplicate, parse_since, read_source_list
+    from digest.briefing import BriefOptions, brief
+    from digest.show import find_show_file, resolve_show
+    from digest.sources import parse_since, read_source_list
 
     warn = Reporter(quiet)
     with user_errors():
@@ -475,21 +472,15 @@ def brief(
             raise InputError("--publish and --output-dir both say where the episode goes; use one")
         if fit and max_minutes is None:
             raise InputError("--fit needs --max-minutes")
-        show_file = find_show_file(config, publish)
-        show_settings = load_show(show_file) if show_file else Show()
-        show = show or (None if show_file else os.environ.get("DIGEST_SHOW"))
-        if show:
-            show_settings = replace(show_settings, name=show)
+        # $DIGEST_SHOW names the show only when no show file does.
+        if not show and find_show_file(config, publish) is None:
+            show = os.environ.get("DIGEST_SHOW")
+        show_settings = resolve_show(config, publish, show)
         listed = list(sources or [])
         if from_list is not None:
             listed += read_source_list(from_list)
         if not listed:
             raise InputError("no sources: name files, folders, URLs or feeds, or use --from LIST")
-        stories = collect_stories(listed, since=parse_since(since), strict=strict, warn=warn)
-        published = load_published(publish) if publish is not None else set()
-        stories = deduplicate(stories, published, note=Notes(quiet))
-        if not stories:
-            raise InputError("no story could be read; nothing to brief")
         options = BriefOptions(
             build=BuildOptions(
                 engine=engine,
@@ -507,11 +498,18 @@ def brief(
             publish_dir=publish,
         )
         with progress_bar(not quiet and sys.stderr.isatty()) as progress:
-            result = build_briefing(
-                stories, show_settings, options, strict=strict, progress=progress, warn=warn
+            result = brief(
+                listed,
+                show_settings,
+                options,
+                since=parse_since(since),
+                strict=strict,
+                progress=progress,
+                warn=warn,
+                note=Notes(quiet),
             )
     if as_json:
-        typer.echo(json.dumps(brief_summary(result), ensure_ascii=False, indent=2))
+        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
         return
     typer.echo(str(result.files.mp3))
     if not quiet:

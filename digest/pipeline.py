@@ -218,6 +218,27 @@ def _prepare(text: str, name: str, options: BuildOptions) -> Prepared:
     return Prepared(article, preset, script)
 
 
+def open_cache(options: BuildOptions) -> ClipCache:
+    """The clip cache the options ask for (a disabled one with use_cache=False)."""
+    return ClipCache((options.cache_dir or default_cache_dir()) if options.use_cache else None)
+
+
+def capped_concurrency(options: BuildOptions, warn: Warn) -> int:
+    """The requests to keep in flight: the option, capped (with a warning) where services throttle."""
+    if options.concurrency > MAX_CONCURRENCY:
+        warn(
+            f"concurrency {options.concurrency} is capped at {MAX_CONCURRENCY}:"
+            " the service throttles busier clients"
+        )
+        return MAX_CONCURRENCY
+    return options.concurrency
+
+
+def report_throttling(stats: SynthesisStats, warn: Warn) -> None:
+    if stats.throttled:
+        warn(f"the service throttled {stats.throttled} request(s); concurrency was lowered")
+
+
 def choose_engine(
     preset: VoicePreset, options: BuildOptions, warn: Warn
 ) -> tuple[Engine, VoiceSettings]:
@@ -321,13 +342,8 @@ def _build(
         warn(warning)
     cover = load_cover(options.cover) if options.cover else None
     ensure_folder(options.output_dir, "output folder")
-    cache = ClipCache((options.cache_dir or default_cache_dir()) if options.use_cache else None)
-    concurrency = options.concurrency
-    if concurrency > MAX_CONCURRENCY:
-        warn(
-            f"concurrency {concurrency} is capped at {MAX_CONCURRENCY}: the service throttles busier clients"
-        )
-        concurrency = MAX_CONCURRENCY
+    cache = open_cache(options)
+    concurrency = capped_concurrency(options, warn)
     engine, voice = choose_engine(prepared.preset, options, warn)
     stats = SynthesisStats()
     clips = run_interruptible(
@@ -342,8 +358,7 @@ def _build(
             stats=stats,
         )
     )
-    if stats.throttled:
-        warn(f"the service throttled {stats.throttled} request(s); concurrency was lowered")
+    report_throttling(stats, warn)
     episode = assemble(prepared.script, clips)
     info = EpisodeInfo(
         title=prepared.article.title,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -226,6 +226,16 @@ def find_show_file(config: Path | None, publish_dir: Path | None) -> Path | None
         return config
     local = Path(SHOW_FILE)
     return local if local.is_file() else None
+
+
+def resolve_show(
+    config: Path | None = None, publish_dir: Path | None = None, name: str | None = None
+) -> Show:
+    """The show a command works for: the file `find_show_file` picks (defaults without one),
+    with `name` (e.g. --show) overriding the file's."""
+    path = find_show_file(config, publish_dir)
+    show = load_show(path) if path else Show()
+    return replace(show, name=name) if name else show
 
 
 def init_show(folder: Path, name: str | None = None) -> Path:
