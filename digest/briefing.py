@@ -407,7 +407,7 @@ def build_briefing(
     engine, _ = choose_engine(host, build, warn)
     plan = plan_briefing(stories, show, options, engine_name=engine.name, strict=strict, warn=warn)
     concurrency = capped_concurrency(build, warn)
-    cache = open_cache(build)
+    cache = open_cache(build, warn)
 
     # One synthesis run per voice: chapters of every segment that voice reads.
     groups: dict[object, list[int]] = {}

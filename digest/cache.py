@@ -1,18 +1,51 @@
 """Content-addressed clip cache: a re-run only synthesizes what changed.
 
 A clip's key hashes everything that decides its sound (engine, engine
-version, voice settings, exact text).  Each clip is two files, the boundaries
-(`.json`) and the audio (`.mp3`), each written to a temporary name and renamed,
-the audio last: a clip whose `.mp3` exists is complete, so a run killed at any
-moment never leaves a clip that a later run would trust.
+version, voice settings, exact text).  Each clip is two files in
+`<root>/<key[:2]>/`: the audio (`<key>.mp3`) and its metadata (`<key>.json`).
+
+The cache is untrusted input: another program, a sync tool or a disk error
+can change it.  So the metadata records the SHA-256 of the audio and of the
+metadata's own fields, and the key it was stored under; a read checks all
+three, refuses symlinks and anything but regular files, and validates every
+field's type.  An entry failing any check is removed and counts as a miss,
+so the clip is synthesized again and stored afresh.
+
+Metadata (format 2)::
+
+    {"format": 2, "key": "<key>",
+     "audio": {"sha256": "...", "bytes": 12345},
+     "fields": {"boundaries": [{"start": 0.1, "end": 1.2, "text": "..."}], ...},
+     "fields_sha256": "<sha256 of the canonical JSON of fields>"}
+
+`fields` is a dict of named fields, each with a validator registered in
+`FIELDS` (`register_field`): another stage can store its own per-clip data
+(loudness block energies, a frame count, ...) by registering a field and
+passing it to `put(..., fields=...)`; `get_entry` returns it validated.
+Fields a reader does not know are ignored, so older versions can read newer
+entries' boundaries.
+
+A write that fails (disk full, the folder gone or read-only, a directory in
+the way) never fails the build: the clip is simply not cached, with one
+warning through the `warn` callback.
+
+`cache_info` and `prune` are the maintenance side (`digest cache info|prune`):
+entries are removed least recently used first (a hit touches the audio file).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict
+import math
+import os
+import re
+import stat
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -24,47 +57,379 @@ from digest.files import (
     write_atomically,
 )
 
+FORMAT = 2
+MAX_AUDIO_BYTES = 64 * 1024 * 1024  # a chunk is a few minutes of 48 kbps audio at most
+MAX_META_BYTES = 4 * 1024 * 1024
+
+Warn = Callable[[str], None]
+
 
 def default_cache_dir() -> Path:
+    """The user's clip cache folder (XDG: ~/.cache/digest/clips)."""
     return platformdirs.user_cache_path("digest") / "clips"
 
 
 def clip_key(engine: str, engine_version: str, voice: VoiceSettings, text: str) -> str:
+    """The cache key of a clip: a digest of everything that decides its sound."""
     identity = {"engine": engine, "engine_version": engine_version, **asdict(voice), "text": text}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+# --------------------------------------------------------------------------- fields
+
+
+class BadEntry(ValueError):
+    """A cache entry failed a check; it is discarded."""
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise BadEntry(f"{what} is not a number")
+    if not math.isfinite(value) or value < 0:
+        raise BadEntry(f"{what} is not a finite time")
+    return float(value)
+
+
+def _boundaries(value: Any) -> tuple[Boundary, ...]:
+    if not isinstance(value, list):
+        raise BadEntry("boundaries is not a list")
+    result = []
+    for item in value:
+        if not isinstance(item, dict):
+            raise BadEntry("a boundary is not an object")
+        start = _number(item.get("start"), "a boundary start")
+        end = _number(item.get("end"), "a boundary end")
+        text = item.get("text")
+        if not isinstance(text, str):
+            raise BadEntry("a boundary text is not a string")
+        if end < start:
+            raise BadEntry("a boundary ends before it starts")
+        result.append(Boundary(start, end, text))
+    return tuple(result)
+
+
+# name -> validator: takes the stored JSON value, returns the value to use or raises BadEntry
+FIELDS: dict[str, Callable[[Any], Any]] = {"boundaries": _boundaries}
+
+
+def register_field(name: str, validate: Callable[[Any], Any]) -> None:
+    """Let entries carry a field `name`; `validate` raises BadEntry (or ValueError/TypeError)."""
+    FIELDS[name] = validate
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    speech: Speech
+    fields: Mapping[str, Any]  # every stored field a validator is registered for, validated
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _canonical(fields: Mapping[str, Any]) -> bytes:
+    return json.dumps(
+        fields, sort_keys=True, ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    ).encode("utf-8")
+
+
+def _read_regular(path: Path, limit: int) -> bytes:
+    """The bytes of `path` if it is a regular file (not a symlink, FIFO, device) within `limit`."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BadEntry(f"{path.name} is not a regular file")
+        if info.st_size > limit:
+            raise BadEntry(f"{path.name} is too large")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read(limit + 1)
+    finally:
+        os.close(fd)
+
+
+def decode_entry(key: str, audio: bytes, meta_bytes: bytes) -> CacheEntry:
+    """Check a stored entry against its metadata; raise BadEntry if anything is off."""
+    try:
+        meta = json.loads(meta_bytes.decode("utf-8"), parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise BadEntry(f"metadata is not JSON: {exc}") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise BadEntry("metadata has another format")
+    if meta.get("key") != key:
+        raise BadEntry("metadata belongs to another clip")
+    described = meta.get("audio")
+    if (
+        not isinstance(described, dict)
+        or described.get("bytes") != len(audio)
+        or described.get("sha256") != _sha256(audio)
+    ):
+        raise BadEntry("audio does not match its digest")
+    fields = meta.get("fields")
+    if not isinstance(fields, dict) or meta.get("fields_sha256") != _sha256(_canonical(fields)):
+        raise BadEntry("metadata fields do not match their digest")
+    if "boundaries" not in fields:
+        raise BadEntry("metadata has no boundaries")
+    checked: dict[str, Any] = {}
+    for name, value in fields.items():
+        validate = FIELDS.get(name)
+        if validate is None:
+            continue  # a field a newer version stores
+        try:
+            checked[name] = validate(value)
+        except (TypeError, ValueError) as exc:
+            raise BadEntry(f"field {name}: {exc}") from None
+    return CacheEntry(Speech(audio=audio, boundaries=checked.pop("boundaries")), checked)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise BadEntry(f"metadata contains {name}")
+
+
+def encode_meta(key: str, speech: Speech, fields: Mapping[str, Any] | None = None) -> bytes:
+    """The metadata file of an entry (see the module docstring)."""
+    stored = {"boundaries": [asdict(b) for b in speech.boundaries], **(fields or {})}
+    document = {
+        "format": FORMAT,
+        "key": key,
+        "audio": {"sha256": _sha256(speech.audio), "bytes": len(speech.audio)},
+        "fields": stored,
+        "fields_sha256": _sha256(_canonical(stored)),
+    }
+    return json.dumps(document, ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+# --------------------------------------------------------------------------- the cache
 
 
 class ClipCache:
     """Clips on disk under `root`; `root=None` disables caching."""
 
-    def __init__(self, root: Path | None):
+    def __init__(self, root: Path | None, warn: Warn | None = None):
         self.root = root
+        self.warn = warn or (lambda message: None)
+        self.failed_writes = 0
+        self.discarded = 0  # entries that failed a check
         if root is not None:
             ensure_folder(root, "cache folder")
             remove_stale_temporaries(root, f"*/.*{TEMP_SUFFIX}")
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         assert self.root is not None
+        if not re.fullmatch(r"[0-9a-f]{64}", key):
+            raise ValueError(f"not a clip key: {key!r}")
         folder = self.root / key[:2]
         return folder / f"{key}.mp3", folder / f"{key}.json"
 
     def get(self, key: str) -> Speech | None:
+        """The clip stored under `key`, or None (missing, or failed a check and removed)."""
+        entry = self.get_entry(key)
+        return entry.speech if entry is not None else None
+
+    def get_entry(self, key: str) -> CacheEntry | None:
+        """The clip and its extra fields, verified; None on a miss."""
         if self.root is None:
             return None
         audio_path, meta_path = self._paths(key)
         try:
-            audio = audio_path.read_bytes()
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            boundaries = tuple(Boundary(**b) for b in meta["boundaries"])
-        except (OSError, ValueError, KeyError, TypeError):
+            if audio_path.parent.is_symlink():
+                raise BadEntry("the clip folder is a symlink")
+            audio = _read_regular(audio_path, MAX_AUDIO_BYTES)
+            meta = _read_regular(meta_path, MAX_META_BYTES)
+            entry = decode_entry(key, audio, meta)
+        except FileNotFoundError:
             return None
-        return Speech(audio=audio, boundaries=boundaries)
+        except (OSError, BadEntry):
+            self._discard(audio_path, meta_path)
+            return None
+        try:
+            os.utime(audio_path)  # last used: pruning removes the least recently used first
+        except OSError:
+            pass
+        return entry
 
-    def put(self, key: str, speech: Speech) -> None:
+    def _discard(self, *paths: Path) -> None:
+        self.discarded += 1
+        for path in paths:
+            try:
+                if path.is_symlink() or path.is_file():
+                    path.unlink()
+            except OSError:
+                pass
+
+    def put(self, key: str, speech: Speech, fields: Mapping[str, Any] | None = None) -> bool:
+        """Store a clip; False (and one warning per cache) if it could not be written."""
         if self.root is None:
-            return
+            return False
         audio_path, meta_path = self._paths(key)
-        audio_path.parent.mkdir(exist_ok=True)
-        meta = {"boundaries": [asdict(b) for b in speech.boundaries]}
-        write_atomically(meta_path, json.dumps(meta, ensure_ascii=False).encode("utf-8"))
-        write_atomically(audio_path, speech.audio)
+        meta = encode_meta(key, speech, fields)
+        try:
+            folder = audio_path.parent
+            if folder.is_symlink():
+                folder.unlink()
+            folder.mkdir(parents=True, exist_ok=True)
+            # The metadata first: a clip whose .mp3 exists has its metadata too
+            # (a mismatch from a crash between the two fails the digest check).
+            write_atomically(meta_path, meta)
+            write_atomically(audio_path, speech.audio)
+        except OSError as exc:
+            self.failed_writes += 1
+            if self.failed_writes == 1:
+                self.warn(
+                    f"could not write to the clip cache {self.root} "
+                    f"({exc.strerror or exc}); carrying on without caching"
+                )
+            return False
+        return True
+
+
+# --------------------------------------------------------------------------- maintenance
+
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.I)
+_AGE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.I)
+
+
+def parse_size(text: str) -> int:
+    """'2G', '500M', '750k', '1.5GB', '1024' (bytes) -> bytes (binary units)."""
+    match = _SIZE.fullmatch(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size such as 500M or 2G")
+    power = " kmgt".index(match.group(2).lower() or " ")
+    return int(float(match.group(1)) * 1024**power)
+
+
+def parse_age(text: str) -> float:
+    """'30d', '12h', '2w', '90m', '45s' -> seconds."""
+    match = _AGE.fullmatch(text)
+    if not match:
+        raise ValueError(f"{text!r} is not an age such as 30d or 12h")
+    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[match.group(2).lower()]
+    return float(match.group(1)) * unit
+
+
+def format_size(size: int) -> str:
+    """Bytes for people: 1.5 GB, 320 MB, 12 kB."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("kB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
+@dataclass(frozen=True)
+class _Stored:
+    key: str
+    files: tuple[Path, ...]
+    size: int
+    last_used: float
+
+
+def _stored_entries(root: Path) -> list[_Stored]:
+    groups: dict[str, list[tuple[Path, os.stat_result]]] = {}
+    try:
+        folders = [f for f in root.iterdir() if len(f.name) == 2 and f.is_dir()]
+    except OSError:
+        return []
+    for folder in folders:
+        try:
+            names = list(folder.iterdir())
+        except OSError:
+            continue
+        for path in names:
+            key = path.name.split(".", 1)[0]
+            if path.name.startswith("."):
+                continue  # a write in progress (stale ones are swept separately)
+            try:
+                info = path.lstat()
+            except OSError:
+                continue
+            groups.setdefault(key, []).append((path, info))
+    entries = []
+    for key, files in groups.items():
+        entries.append(
+            _Stored(
+                key=key,
+                files=tuple(p for p, _ in files),
+                size=sum(i.st_size for _, i in files),
+                last_used=max(i.st_mtime for _, i in files),
+            )
+        )
+    return entries
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    root: Path
+    clips: int
+    size: int  # bytes
+    oldest_use: float | None  # epoch seconds of the least recently used clip
+    newest_use: float | None
+
+
+def cache_info(root: Path) -> CacheInfo:
+    """How many clips the cache at `root` holds and how much space they take."""
+    entries = _stored_entries(root)
+    uses = [e.last_used for e in entries]
+    return CacheInfo(
+        root=root,
+        clips=len(entries),
+        size=sum(e.size for e in entries),
+        oldest_use=min(uses) if uses else None,
+        newest_use=max(uses) if uses else None,
+    )
+
+
+@dataclass(frozen=True)
+class PruneResult:
+    removed: int  # clips
+    freed: int  # bytes
+    kept: int  # clips
+    size: int  # bytes still in the cache
+
+    def describe(self) -> str:
+        """One line for the user."""
+        return (
+            f"removed {self.removed} clip(s) ({format_size(self.freed)}); "
+            f"{self.kept} clip(s) ({format_size(self.size)}) kept"
+        )
+
+
+def prune(
+    root: Path,
+    *,
+    older_than: float | None = None,
+    max_size: int | None = None,
+    now: float | None = None,
+) -> PruneResult:
+    """Remove clips unused for `older_than` seconds, then the least recently used
+    ones until the cache holds at most `max_size` bytes."""
+    now = time.time() if now is None else now
+    remove_stale_temporaries(root, f"*/.*{TEMP_SUFFIX}")
+    entries = sorted(_stored_entries(root), key=lambda e: e.last_used)
+    total = sum(e.size for e in entries)
+    removed = freed = 0
+    kept: list[_Stored] = []
+    for entry in entries:
+        too_old = older_than is not None and entry.last_used < now - older_than
+        too_big = max_size is not None and total > max_size
+        if not (too_old or too_big):
+            kept.append(entry)
+            continue
+        for path in entry.files:
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            except OSError:
+                continue
+        removed += 1
+        freed += entry.size
+        total -= entry.size
+    return PruneResult(removed=removed, freed=freed, kept=len(kept), size=total)
+
+
+def prune_to_cap(root: Path, max_size: int) -> PruneResult | None:
+    """Prune the least recently used clips if the cache is over `max_size`; None if it is not."""
+    if cache_info(root).size <= max_size:
+        return None
+    return prune(root, max_size=max_size)

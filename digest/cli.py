@@ -3,11 +3,13 @@
 Everything here is a thin layer over `digest` (the library): each command
 builds its options, calls one library function and prints the result.  This
 is the only module that knows exit codes or flag names:
-0 success, 1 speech could not be had, 2 bad input or usage, 130 interrupted.
+0 success, 1 speech could not be had, 2 bad input or usage, 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import sys
@@ -25,6 +27,7 @@ except ImportError:  # pragma: no cover
 
 from digest import __version__
 from digest.errors import DigestError, EngineError, InputError, SynthesisError
+from digest.interrupts import Terminated, ignore_further_interrupts, terminate_as_interrupt
 from digest.pipeline import BuildOptions, build_episode, prepare_script
 from digest.show import DEFAULT_SHOW_NAME
 from digest.synthesis import Progress, RetryPolicy
@@ -96,10 +99,14 @@ class Reporter:
 def user_errors(interrupted: str = "interrupted") -> Iterator[None]:
     """Turn the library's errors into one line on stderr and an exit code."""
     try:
-        yield
+        with terminate_as_interrupt():
+            yield
     except DigestError as exc:
         fail(message_for(exc), exit_code(exc))
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        ignore_further_interrupts()  # a second Ctrl-C must not break the exit into a traceback
+        if isinstance(exc, Terminated):  # SIGTERM: the same cleanup, its own word and code
+            fail("terminated" + interrupted.removeprefix("interrupted"), 143)
         fail(interrupted, 130)
 
 
@@ -591,6 +598,56 @@ def serve(
 
     with user_errors():
         serve_forever(show_dir, host, port)
+
+
+cache_app = typer.Typer(help="Look after the clip cache.", no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+CacheDirOpt = typer.Option(None, help="Clip cache folder (default: the user cache folder).")
+
+
+@cache_app.command("info")
+def cache_info_command(cache_dir: Optional[Path] = CacheDirOpt) -> None:
+    """Where the clip cache is, how many clips it holds and how much space they take."""
+    from digest.cache import cache_info, default_cache_dir, format_size
+
+    root = cache_dir or default_cache_dir()
+    info = cache_info(root)
+    typer.echo(f"{root}: {info.clips} clips, {format_size(info.size)}")
+    if info.oldest_use is not None and info.newest_use is not None:
+        oldest = dt.datetime.fromtimestamp(info.oldest_use).strftime("%Y-%m-%d %H:%M")
+        newest = dt.datetime.fromtimestamp(info.newest_use).strftime("%Y-%m-%d %H:%M")
+        typer.echo(f"least recently used {oldest}, most recently used {newest}")
+
+
+@cache_app.command("prune")
+def cache_prune_command(
+    older_than: Optional[str] = typer.Option(
+        None, help="Remove clips unused for this long, e.g. 30d, 12h, 2w."
+    ),
+    max_size: Optional[str] = typer.Option(
+        None, help="Then remove the least recently used clips until the cache fits, e.g. 2G."
+    ),
+    cache_dir: Optional[Path] = CacheDirOpt,
+) -> None:
+    """Remove clips: those unused for --older-than, then least recently used down to --max-size."""
+    from digest.cache import default_cache_dir, parse_age, parse_size, prune
+
+    with user_errors():
+        if older_than is None and max_size is None:
+            raise InputError("say what to remove: --older-than AGE and/or --max-size SIZE")
+        try:
+            age = parse_age(older_than) if older_than is not None else None
+        except ValueError as exc:
+            raise InputError(f"--older-than: {exc}") from None
+        try:
+            size = parse_size(max_size) if max_size is not None else None
+        except ValueError as exc:
+            raise InputError(f"--max-size: {exc}") from None
+        root = cache_dir or default_cache_dir()
+        if not root.is_dir():
+            raise InputError(f"cache folder {root} does not exist")
+        result = prune(root, older_than=age, max_size=size)
+    typer.echo(f"{root}: {result.describe()}")
 
 
 def main(argv: list[str] | None = None) -> None:

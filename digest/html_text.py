@@ -16,7 +16,30 @@ _HTML_START = re.compile(
 
 
 def looks_like_html(text: str) -> bool:
+    """Does `text` start like an HTML document (a doctype or an <html> tag)?"""
     return bool(_HTML_START.match(text[:4096]))
+
+
+_NUMERIC_CHARREF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
+
+
+def _drop_invalid_charrefs(html: str) -> str:
+    """Remove numeric references to NUL, surrogates or beyond U+10FFFF.
+
+    The parser turns them into U+FFFD (as browsers do), which the voice would
+    then be sent; they stand for no character, so they are dropped.
+    """
+
+    def replace(match: re.Match[str]) -> str:
+        digits = match.group(1) or match.group(2)
+        if len(digits) > 8:
+            return ""
+        value = int(digits, 16 if match.group(1) else 10)
+        if value == 0 or 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:
+            return ""
+        return match.group(0)
+
+    return _NUMERIC_CHARREF.sub(replace, html)
 
 
 _SKIP = {
@@ -33,6 +56,7 @@ _SKIP = {
     "iframe",
     "button",
     "select",
+    "textarea",  # a form field's text is not the article's
 }
 _BLOCK = {
     "p",
@@ -160,6 +184,7 @@ def html_to_text(html: str) -> str:
     of <article> (else <main>, else <body>) without scripts, styles, navigation,
     headers, footers and asides.
     """
+    html = _drop_invalid_charrefs(html)
     lowered = html.lower()
     scope = None
     for tag in ("article", "main"):

@@ -1,8 +1,9 @@
 """Episode -> files: the tagged MP3, Podcasting 2.0 chapters JSON, SRT and WebVTT.
 
-Every file is written under a temporary name in the target folder and then
-renamed, so a crash never leaves a half-written episode where a podcast host
-or a sync job could pick it up.
+All of an episode's files are staged in full and then moved into place
+together (`digest.files.write_group`), so a crash or a full disk never leaves
+a half-written episode where a podcast host or a sync job could pick it up,
+and a failed rebuild leaves the previous episode's files as they were.
 """
 
 from __future__ import annotations
@@ -12,13 +13,20 @@ import hashlib
 import json
 import re
 import unicodedata
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from digest.episode import Chapter, Episode
 from digest.errors import OutputError
-from digest.files import write_atomically
-from digest.tags import EpisodeInfo, build_tag
+from digest.files import (
+    STAGING_PREFIX,
+    TEMP_SUFFIX,
+    folder_lock,
+    remove_stale_temporaries,
+    write_group,
+)
+from digest.tags import SOURCE_TAG, EpisodeInfo, build_tag
+from digest.text_safety import strip_invisible
 from digest.transcripts import plain_text, srt, vtt
 
 MAX_SLUG_LENGTH = 60
@@ -31,6 +39,11 @@ class EpisodeFiles:
     subtitles: Path
     captions: Path  # WebVTT
 
+    @property
+    def all(self) -> tuple[Path, ...]:
+        """Every file of the episode, the MP3 first."""
+        return tuple(getattr(self, f.name) for f in fields(self))
+
 
 def clean_title(title: str) -> str:
     """The title without control characters (NUL, ESC, BEL, ...), whitespace collapsed.
@@ -39,7 +52,7 @@ def clean_title(title: str) -> str:
     value separator in the ID3 tag ("a\x00b" read back as "a/b") and escape
     sequences ended up verbatim in the tags and chapters JSON.
     """
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in title)
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in strip_invisible(title))
     return " ".join(text.split()) or "episode"
 
 
@@ -47,7 +60,7 @@ def slugify(title: str) -> str:
     """An ASCII file-name slug from the title's pinyin: podcast hosts reject other names."""
     from pypinyin import lazy_pinyin  # 0.2 s to import: only pay it when naming a file
 
-    words = re.findall(r"[a-z0-9]+", " ".join(lazy_pinyin(title)).lower())
+    words = re.findall(r"[a-z0-9]+", " ".join(lazy_pinyin(strip_invisible(title))).lower())
     slug = ""
     for word in words:
         candidate = f"{slug}-{word}" if slug else word
@@ -82,30 +95,89 @@ def _json_chapter(chapter: Chapter) -> dict[str, object]:
     return entry
 
 
+def episode_documents(episode: Episode, info: EpisodeInfo) -> dict[str, bytes]:
+    """Every file of an episode, by file-name suffix, the MP3 first.
+
+    A new sidecar is one more entry here (and a field of EpisodeFiles); it is then
+    staged, named, moved into place and rolled back together with the rest.
+    """
+    return {
+        ".mp3": build_tag(episode, info) + episode.audio.data,
+        ".chapters.json": chapters_json(episode).encode("utf-8"),
+        ".srt": srt(episode.cues).encode("utf-8"),
+        ".vtt": vtt(episode.cues).encode("utf-8"),
+    }
+
+
+def source_id(identity: str) -> str:
+    """A short, stable digest of where an article came from, for the tags and names.
+
+    Only the digest is published (a path in a public feed would leak the
+    user's folders).
+    """
+    return hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _owner(mp3: Path) -> str | None:
+    """The source id recorded in an existing episode MP3; None if there is no MP3."""
+    if not mp3.exists():
+        return None
+    try:
+        from mutagen.id3 import ID3
+
+        frames = ID3(mp3).getall(f"TXXX:{SOURCE_TAG}")
+    except Exception:  # noqa: BLE001 - anything unreadable belongs to someone else
+        return ""
+    return str(frames[0].text[0]) if frames and frames[0].text else ""
+
+
+def choose_stem(folder: Path, base: str, owner: str) -> str:
+    """`base`, unless an episode of another article already has it: then `base-<id>`.
+
+    Same stem means same episode: a rebuild of one article replaces its own
+    files, while another article with the same title and date, a homophone
+    title (公式/攻势 are both gong-shi) or a title that differs only past the
+    slug limit gets its own name.  Call it with the folder locked.
+    """
+    candidates = [base, f"{base}-{owner[:8]}", f"{base}-{owner}"] if owner else [base]
+    for stem in candidates:
+        mp3 = folder / f"{stem}.mp3"
+        if mp3.is_dir():
+            return stem  # something in the way, not an episode: writing fails with one line
+        found = _owner(mp3)
+        if found is None or found == owner:
+            return stem
+    raise OutputError(f"{folder / base}.mp3 and its variants belong to other articles")
+
+
 def write_episode(episode: Episode, info: EpisodeInfo, folder: Path) -> EpisodeFiles:
-    info = replace(info, title=clean_title(info.title), transcript=plain_text(episode.cues))
-    stem = episode_stem(info.title, info.date)
-    files = EpisodeFiles(
+    """Write the episode's files into `folder`: all of them, or none (earlier files kept).
+
+    Raises OutputError (one line) if they cannot be written.
+    """
+    show = clean_title(info.show) if strip_invisible(info.show).strip() else ""
+    info = replace(
+        info, title=clean_title(info.title), show=show, transcript=plain_text(episode.cues)
+    )
+    documents = episode_documents(episode, info)
+    base = episode_stem(info.title, info.date)
+    stem = base
+    try:
+        # Only digest's own leftovers: staging folders, and temporaries of episode files.
+        remove_stale_temporaries(folder, f"{STAGING_PREFIX}*{TEMP_SUFFIX}")
+        for suffix in documents:
+            remove_stale_temporaries(folder, f".*{suffix}.*{TEMP_SUFFIX}")
+        with folder_lock(folder):
+            stem = choose_stem(folder, base, info.source_id)
+            write_group(folder, {stem + suffix: data for suffix, data in documents.items()})
+    except OSError as exc:
+        # A full disk, a folder made read-only mid-run, a directory in the way:
+        # one line for the user; the earlier files are as they were.
+        where = exc.filename or folder / f"{stem}.mp3"
+        raise OutputError(f"could not write {where}: {exc.strerror or exc}") from None
+    return EpisodeFiles(
         mp3=folder / f"{stem}.mp3",
         chapters=folder / f"{stem}.chapters.json",
         subtitles=folder / f"{stem}.srt",
         captions=folder / f"{stem}.vtt",
     )
-    written: list[Path] = []
-    path = files.chapters
-    try:
-        for path, data in (
-            (files.chapters, chapters_json(episode).encode("utf-8")),
-            (files.subtitles, srt(episode.cues).encode("utf-8")),
-            (files.captions, vtt(episode.cues).encode("utf-8")),
-            (files.mp3, build_tag(episode, info) + episode.audio.data),  # the MP3 last
-        ):
-            write_atomically(path, data)
-            written.append(path)
-    except OSError as exc:
-        # A full disk, a folder made read-only mid-run, a directory in the way:
-        # one line for the user, and no half episode (sidecars without the MP3).
-        for done in written:
-            done.unlink(missing_ok=True)
-        raise OutputError(f"could not write {path}: {exc.strerror or exc}") from None
-    return files

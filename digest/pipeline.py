@@ -22,15 +22,17 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from digest.article import Article, parse_article
-from digest.cache import ClipCache, default_cache_dir
+from digest.cache import ClipCache, default_cache_dir, format_size, prune_to_cap
 from digest.engines import AUTO, Engine, EngineSettings, VoiceSettings, engine_class, select_engine
 from digest.episode import Episode, assemble
 from digest.errors import InputError
 from digest.files import ensure_folder
+from digest.interrupts import interruption_for
 from digest.normalization import VOCABULARIES, load_lexicon
-from digest.outputs import EpisodeFiles, write_episode
-from digest.reading import clean_text
+from digest.outputs import EpisodeFiles, source_id, write_episode
+from digest.reading import MAX_COVER_BYTES, clean_text, read_bounded, source_identity
 from digest.script import MAX_CHUNK_CHARS, Script, build_script
+from digest.settings import load_settings
 from digest.show import DEFAULT_SHOW_NAME
 from digest.sources import read_source_text
 from digest.synthesis import (
@@ -40,7 +42,8 @@ from digest.synthesis import (
     SynthesisStats,
     synthesize_script,
 )
-from digest.tags import EpisodeInfo
+from digest.tags import EpisodeInfo, check_chapter_count
+from digest.text_safety import strip_invisible
 from digest.voices import VoicePreset, parse_percent, parse_pitch, resolve_voice
 
 Warn = Callable[[str], None]
@@ -154,6 +157,7 @@ class Prepared:
     article: Article
     preset: VoicePreset
     script: Script
+    source: str = ""  # digest.reading.source_identity: where the article came from
 
 
 @dataclass(frozen=True)
@@ -192,19 +196,20 @@ def prepare_script(source: str | Path, options: BuildOptions = BuildOptions()) -
     """Everything up to synthesis for an article file ("-" reads stdin) or a web page's
     URL: read, section, normalize, chunk.  Raises InputError for unusable input."""
     text = read_source_text(source, max_chars=options.max_chars)
-    return _prepare(text, str(source), options)
+    return _prepare(text, str(source), options, source_identity(source, text))
 
 
 def prepare_text(text: str, options: BuildOptions = BuildOptions(), name: str = "text") -> Prepared:
     """`prepare_script` for an article already in memory (plain text, Markdown or HTML)."""
-    return _prepare(clean_text(text, name, options.max_chars), name, options)
+    return _prepare(clean_text(text, name, options.max_chars), name, options, "text:" + text)
 
 
-def _prepare(text: str, name: str, options: BuildOptions) -> Prepared:
+def _prepare(text: str, name: str, options: BuildOptions, source: str) -> Prepared:
     preset = resolve_voice(
         options.voice, rate=options.rate, pitch=options.pitch, volume=options.volume
     )
-    article = parse_article(text, title=options.title)
+    title = strip_invisible(options.title) if options.title is not None else None
+    article = parse_article(text, title=title)
     lexicon = load_lexicon(options.lexicon)
     script = build_script(
         article,
@@ -215,12 +220,17 @@ def _prepare(text: str, name: str, options: BuildOptions) -> Prepared:
     )
     if not script.chapters:
         raise InputError(f"{name}: nothing to speak")
-    return Prepared(article, preset, script)
+    check_chapter_count(len(script.chapters), name)
+    return Prepared(article, preset, script, source)
 
 
-def open_cache(options: BuildOptions) -> ClipCache:
-    """The clip cache the options ask for (a disabled one with use_cache=False)."""
-    return ClipCache((options.cache_dir or default_cache_dir()) if options.use_cache else None)
+def open_cache(options: BuildOptions, warn: Warn | None = None) -> ClipCache:
+    """The clip cache the options ask for (a disabled one with use_cache=False).
+
+    `warn` hears, once, that clips could not be written to it (they are used anyway).
+    """
+    root = (options.cache_dir or default_cache_dir()) if options.use_cache else None
+    return ClipCache(root, warn=warn)
 
 
 def capped_concurrency(options: BuildOptions, warn: Warn) -> int:
@@ -262,10 +272,7 @@ def describe(article: Article, limit: int = 300) -> str:
 
 
 def load_cover(path: Path) -> tuple[bytes, str]:
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cover {path}: {exc.strerror}") from None
+    data = read_bounded(path, MAX_COVER_BYTES, f"cover {path}")
     if data.startswith(b"\xff\xd8\xff"):
         return data, "image/jpeg"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -274,36 +281,59 @@ def load_cover(path: Path) -> tuple[bytes, str]:
 
 
 def run_interruptible(work: Coroutine[Any, Any, T]) -> T:
-    """asyncio.run, except that Ctrl-C cancels `work` and lets it clean up first.
+    """asyncio.run, except that Ctrl-C or SIGTERM cancels `work` and lets it clean up first.
 
-    Python 3.11's asyncio.run does this itself; on 3.10 a KeyboardInterrupt
-    lands in whichever task happens to run and the rest are torn down noisily.
-    The interrupt is raised again once the work has unwound.
+    Python 3.11's asyncio.run does this itself for Ctrl-C; on 3.10 a
+    KeyboardInterrupt lands in whichever task happens to run and the rest are
+    torn down noisily.  Once the work has unwound, KeyboardInterrupt (Ctrl-C)
+    or `digest.interrupts.Terminated` (SIGTERM) is raised.  A repeated signal
+    during the cleanup is ignored: cancelling twice would cut the cleanup short.
     """
     loop = asyncio.new_event_loop()
     task = loop.create_task(work)
-    interrupted = False
+    received: list[int] = []
 
-    def interrupt() -> None:
-        nonlocal interrupted
-        interrupted = True
-        task.cancel()
+    def interrupt(number: int) -> None:
+        if not received:
+            received.append(number)
+            task.cancel()
 
+    previous: dict[int, Any] = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        try:
+            previous[number] = signal.getsignal(number)
+            loop.add_signal_handler(number, interrupt, number)
+        except (NotImplementedError, RuntimeError, ValueError):
+            previous.pop(number, None)  # not the main thread, or no signal support
     try:
-        loop.add_signal_handler(signal.SIGINT, interrupt)
-    except (NotImplementedError, RuntimeError, ValueError):
-        pass  # not the main thread, or no signal support: the default handling applies
-    try:
-        return loop.run_until_complete(task)
+        result = loop.run_until_complete(task)
     except asyncio.CancelledError:
-        if interrupted:
-            raise KeyboardInterrupt from None
+        if received:
+            raise interruption_for(received[0]) from None
         raise
     finally:
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.remove_signal_handler(signal.SIGINT)
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.close()
+        try:
+            _cancel_remaining(loop)
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            for number, handler in previous.items():
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.remove_signal_handler(number)
+                    if handler is not None:  # None: set outside Python, cannot be put back
+                        signal.signal(number, handler)
+            loop.close()
+    if received:  # the work finished before the signal reached it: still stop as asked
+        raise interruption_for(received[0])
+    return result
+
+
+def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel and await whatever tasks the work left behind (as asyncio.run does)."""
+    remaining = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for leftover in remaining:
+        leftover.cancel()
+    if remaining:
+        loop.run_until_complete(asyncio.gather(*remaining, return_exceptions=True))
 
 
 def build_episode(
@@ -338,11 +368,12 @@ def build_episode_from_text(
 def _build(
     prepared: Prepared, options: BuildOptions, progress: Progress | None, warn: Warn
 ) -> BuildResult:
+    settings = load_settings()
     for warning in prepared.script.warnings:
         warn(warning)
     cover = load_cover(options.cover) if options.cover else None
     ensure_folder(options.output_dir, "output folder")
-    cache = open_cache(options)
+    cache = open_cache(options, warn)
     concurrency = capped_concurrency(options, warn)
     engine, voice = choose_engine(prepared.preset, options, warn)
     stats = SynthesisStats()
@@ -369,6 +400,12 @@ def _build(
         voice=voice.voice,
         cover=cover[0] if cover else None,
         cover_mime=cover[1] if cover else "image/jpeg",
+        source_id=source_id(prepared.source),
     )
     files = write_episode(episode, info, options.output_dir)
+    if cache.root is not None and settings.cache_max_size is not None:
+        pruned = prune_to_cap(cache.root, settings.cache_max_size)
+        if pruned is not None:
+            cap = format_size(settings.cache_max_size)
+            warn(f"the clip cache was over its {cap} limit: {pruned.describe()}")
     return BuildResult(files, episode, info, engine.name, voice.voice, stats)

@@ -30,8 +30,20 @@ from pathlib import Path
 
 from digest.errors import InputError
 from digest.html_text import html_to_text, looks_like_html
+from digest.text_safety import strip_invisible
 
-__all__ = ["clean_text", "decode_bytes", "read_text"]
+__all__ = [
+    "MAX_COVER_BYTES",
+    "clean_text",
+    "decode_bytes",
+    "read_bounded",
+    "read_text",
+    "source_identity",
+]
+
+# A cover larger than this is not artwork (podcast directories ask for < 1 MB);
+# an ID3v2 tag cannot hold more than 256 MB at all.
+MAX_COVER_BYTES = 10 * 1024 * 1024
 
 _LEGACY = ("gb18030", "big5")
 
@@ -59,7 +71,7 @@ def read_text(source: str | Path, max_chars: int = 2_000_000) -> str:
     """
     if isinstance(source, str) and source == "-":
         name = "stdin"
-        data = _read_stdin()
+        data = _read_stdin(max_chars)
         is_html_name = False
     else:
         path = Path(source)
@@ -84,6 +96,7 @@ def clean_text(
         text = text[1:]
     if is_html or looks_like_html(text):
         text = html_to_text(text)
+    text = strip_invisible(text)
     if len(text) > max_chars:
         raise InputError(
             f"{name} is {len(text):,} characters; the limit is {max_chars:,}", setting="max_chars"
@@ -95,15 +108,70 @@ def clean_text(
     return text
 
 
-def _read_stdin() -> bytes:
+def _max_bytes(max_chars: int) -> int:
+    """No encoding we accept spends less than one byte per character except
+    the BOM, so more bytes than this cannot fit in `max_chars` characters."""
+    return 4 * max_chars + 4
+
+
+def source_identity(source: str | Path, text: str) -> str:
+    """Where an article came from: its file's real path, a page's URL, or for stdin its text.
+
+    Episodes are named per source (see `digest.outputs.choose_stem`): editing
+    an article and building it again replaces its episode, while another
+    article with the same title gets a name of its own.
+    """
+    if isinstance(source, str) and source == "-":
+        return "text:" + text
+    if isinstance(source, str) and "://" in source:
+        return "url:" + source
+    try:
+        return "file:" + str(Path(source).resolve())
+    except (OSError, RuntimeError):
+        return "file:" + str(Path(source).absolute())
+
+
+def read_bounded(path: Path, limit: int, name: str) -> bytes:
+    """The bytes of `path`, refusing (InputError) anything over `limit` bytes.
+
+    Reads at most `limit + 1` bytes, so /dev/zero or a growing file cannot
+    exhaust memory, whatever the file's size says.
+    """
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    except IsADirectoryError:
+        raise InputError(f"{name} is a directory, not a file") from None
+    except FileNotFoundError:
+        raise InputError(f"{name} does not exist") from None
+    except PermissionError:
+        raise InputError(f"{name} is not readable (permission denied)") from None
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).replace("\n", " ")
+        raise InputError(f"{name} could not be read: {reason}") from None
+    if len(data) > limit:
+        raise InputError(f"{name} is larger than the limit of {limit:,} bytes")
+    return data
+
+
+def _read_stdin(max_chars: int) -> bytes:
+    max_bytes = _max_bytes(max_chars)
     stream = getattr(sys.stdin, "buffer", None)
     try:
         if stream is not None:
-            return stream.read()
-        raw = sys.stdin.read()  # a text stream without a buffer (tests, embedding)
+            data = stream.read(max_bytes + 1)
+        else:
+            raw = sys.stdin.read(max_bytes + 1)  # a text stream without a buffer (tests)
+            data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
     except OSError as exc:
         raise InputError(f"stdin could not be read: {exc.strerror or exc}") from None
-    return raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    if len(data) > max_bytes:
+        raise InputError(
+            f"stdin is more than {max_bytes:,} bytes, far more than the limit of"
+            f" {max_chars:,} characters",
+            setting="max_chars",
+        )
+    return data
 
 
 def _read_file(path: Path, name: str, max_chars: int) -> bytes:
@@ -112,15 +180,23 @@ def _read_file(path: Path, name: str, max_chars: int) -> bytes:
             raise InputError(f"{name} is a directory, not an article file")
         if not path.exists():
             raise InputError(f"{name} does not exist")
+        max_bytes = _max_bytes(max_chars)
         size = path.stat().st_size
-        # No encoding we accept spends less than one byte per character except
-        # the BOM, so a file this much bigger than the limit cannot fit in it.
-        if size > 4 * max_chars + 4:
+        if size > max_bytes:
             raise InputError(
                 f"{name} is {size:,} bytes, far more than the limit of {max_chars:,} characters",
                 setting="max_chars",
             )
-        return path.read_bytes()
+        # The size of a device or a pipe says nothing: never read past the bound.
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise InputError(
+                f"{name} is more than {max_bytes:,} bytes, far more than the limit of"
+                f" {max_chars:,} characters",
+                setting="max_chars",
+            )
+        return data
     except InputError:
         raise
     except PermissionError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -69,7 +70,7 @@ def build_script(
     warnings: list[str] = []
     for index, section in enumerate(article.sections):
         spoken: list[str] = []
-        if index == 0:
+        if index == 0 and not _opens_with(section.paragraphs, article.title):
             spoken.append(article.title)
         if section.kind != "lead":
             spoken.append(section.title)
@@ -97,6 +98,19 @@ def _leftovers(lines: list[Line]) -> list[str]:
     """One warning per sentence whose spoken form still holds digits or symbols (contract §1.2)."""
     found = (leftover_warning(line.spoken, line.written) for line in lines)
     return [warning for warning in found if warning]
+
+
+def _opens_with(paragraphs: tuple[str, ...], title: str) -> bool:
+    """Is `title` the opening sentence or clause of the text (a title taken from it)?
+
+    Then speaking the title first would say the same words twice.
+    """
+    first = paragraphs[0].strip() if paragraphs else ""
+    title = title.strip()
+    if not title or not first.startswith(title):
+        return False
+    rest = first[len(title) :]
+    return not rest or unicodedata.category(rest[0]).startswith("P") or rest[0].isspace()
 
 
 def as_sentence(text: str) -> str:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from digest.cache import ClipCache, clip_key
+from digest.coverage import check_covered
 from digest.engines.base import Boundary, Engine, EngineError, VoiceSettings
 from digest.errors import SynthesisError
 from digest.mp3 import Frames, Mp3Error, read_frames
@@ -104,6 +105,20 @@ def describe_chunk(script: Script, chapter: int, text: str) -> str:
     )
 
 
+async def _settle(tasks: list[asyncio.Future]) -> None:
+    """Wait until every task has finished, however often the caller is cancelled meanwhile."""
+    pending = [task for task in tasks if not task.done()]
+    while pending:
+        try:
+            await asyncio.wait(pending)
+        except asyncio.CancelledError:
+            pass  # the interrupt is already being acted on; the tasks are winding down
+        pending = [task for task in pending if not task.done()]
+    for task in tasks:  # retrieve every outcome, so none is logged as never retrieved
+        if not task.cancelled():
+            task.exception()
+
+
 async def synthesize_script(
     script: Script,
     engine: Engine,
@@ -152,6 +167,7 @@ async def synthesize_script(
                         engine.synthesize(text, voice), retry.deadline(text)
                     )
                     frames = check_complete(speech.audio, speech.boundaries)
+                    check_covered(text, speech.boundaries)
                 except asyncio.TimeoutError:
                     error = EngineError(
                         f"no complete answer within {retry.deadline(text):.0f} s", retryable=True
@@ -187,11 +203,21 @@ async def synthesize_script(
         for i, text in enumerate(chapter.chunks)
     ]
     try:
-        clips = await asyncio.gather(*tasks)
+        # Not gather(): a cancelled gather cancels every task and returns as soon
+        # as the first one has finished cancelling; cancelling the others a
+        # second time then cut short their own cleanup (wait_for's wait for the
+        # engine's request), leaving requests running after the loop closed.
+        # asyncio.wait cancels nothing: each task below is cancelled exactly once.
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
     finally:
         for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+            if not task.done():
+                task.cancel()
+        await _settle(tasks)
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+    clips = [task.result() for task in tasks]
     grouped: list[list[Clip]] = [[] for _ in script.chapters]
     for clip in clips:
         grouped[clip.chapter].append(clip)

@@ -34,8 +34,13 @@ from mutagen.id3 import (
 )
 
 from digest.episode import Episode
+from digest.errors import InputError
 from digest.mp3 import ID3_HEADER_SIZE as _HEADER
 from digest.mp3 import id3v2_body_size
+
+SOURCE_TAG = "digest:source"  # TXXX: which article an episode file belongs to (a digest)
+# A CTOC frame lists its children with an 8-bit count.
+MAX_CHAPTERS = 255
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,16 @@ class EpisodeInfo:
     cover: bytes | None = None
     cover_mime: str = "image/jpeg"
     transcript: str = ""  # the whole text as written, one sentence a line (USLT)
+    source_id: str = ""  # digest.outputs.source_id of the article's origin; "" if unknown
+
+
+def check_chapter_count(count: int, name: str) -> None:
+    """Refuse, before any synthesis, an episode with more chapters than a CTOC can list."""
+    if count > MAX_CHAPTERS:
+        raise InputError(
+            f"{name}: {count} sections, but an episode can have at most {MAX_CHAPTERS} chapters"
+            " (the ID3 chapter table's limit); split the article or merge sections"
+        )
 
 
 def build_tag(episode: Episode, info: EpisodeInfo) -> bytes:
@@ -70,6 +85,8 @@ def build_tag(episode: Episode, info: EpisodeInfo) -> bytes:
     if info.engine:
         tag.add(TSSE(encoding=3, text=f"digest; {info.engine}; {info.voice}"))
         tag.add(TXXX(encoding=3, desc="digest:engine", text=info.engine))
+    if info.source_id:
+        tag.add(TXXX(encoding=3, desc=SOURCE_TAG, text=info.source_id))
     if info.cover:
         tag.add(APIC(encoding=3, mime=info.cover_mime, type=3, desc="Cover", data=info.cover))
     ids = [f"chp{i}" for i in range(len(episode.chapters))]

@@ -130,6 +130,7 @@ STREAM_FAULTS = (
     "bad_binary",
     "bad_metadata",
     "oversize",
+    "cut_between",  # the stream ends cleanly between two sentences: the last one is missing
 )
 FAULTS = HANDSHAKE_FAULTS + STREAM_FAULTS
 
@@ -1040,6 +1041,8 @@ class FakeEdgeServer:
             await self._drain(ws)
             return
 
+        if fault == "cut_between":
+            bounds = bounds[:-1]  # audio and boundaries both stop after the second-last sentence
         for b in bounds:
             await sender.metadata(b)
             rec.boundaries_sent += 1
@@ -1067,6 +1070,11 @@ class FakeEdgeServer:
             limit_frames = max(1, total_frames // 2)
         elif fault == "stall":
             limit_frames = max(1, min(total_frames // 2, 10))
+        elif fault == "cut_between":
+            last = bounds[-1] if bounds else None
+            limit_frames = (
+                (last["offset"] + last["duration"]) // FRAME_TICKS if last else LEAD_FRAMES
+            )
 
         paced = self.speed is not None and self.speed > 0
         per_msg = PACED_MESSAGE_FRAMES if paced else UNPACED_MESSAGE_FRAMES
@@ -1086,7 +1094,7 @@ class FakeEdgeServer:
             sent_frames += n
             rec.audio_bytes_sent += len(chunk)
 
-        if fault == "truncate":
+        if fault in ("truncate", "cut_between"):
             rec.outcome = fault
             rec.finished = time.monotonic()
             await ws.close()

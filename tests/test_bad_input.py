@@ -9,6 +9,8 @@ the assertions) rather than reach Microsoft.
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import os
 import re
@@ -289,4 +291,95 @@ def test_bad_date_is_one_line(fake_edge, tmp_path, value):
         app, ["build", str(GOOD), "--engine", "edge", "--date", value, "-o", str(out)]
     )
     assert_refused(result, out, f"--date '{value}'", "YYYY-MM-DD")
+    assert fake_edge.count() == 0
+
+
+# --------------------------------------------------------------------------- limits (issue 9.4, 9.5)
+
+
+def test_more_sections_than_an_episode_can_have_chapters_is_refused_before_synthesis(
+    fake_edge, tmp_path
+):
+    article = tmp_path / "long.md"
+    sections = "\n\n".join(f"## 第{n}条\n\n第{n}条新闻的内容。" for n in range(1, 257))
+    article.write_text(f"# 长文\n\n{sections}\n", encoding="utf-8")
+    result = digest(str(article), root=tmp_path)
+    assert_refused(result, tmp_path / "out", str(article), "256 sections", "at most 255 chapters")
+    assert fake_edge.count() == 0
+
+
+def test_255_chapters_fit_in_the_tag():
+    from digest.episode import Chapter, Episode
+    from digest.mp3 import silence
+    from digest.tags import EpisodeInfo, build_tag, check_chapter_count
+
+    check_chapter_count(255, "x")
+    chapters = tuple(Chapter(f"第{n}章", n * 0.1, (n + 1) * 0.1) for n in range(255))
+    episode = Episode("t", silence(25.6), chapters, ())
+    tag = build_tag(episode, EpisodeInfo(title="t", show="s", date=dt.date(2026, 3, 1)))
+    read = mutagen.id3.ID3(io.BytesIO(tag + silence(25.6).data))
+    assert len(read.getall("CHAP")) == 255
+    assert len(read.getall("CTOC")[0].child_element_ids) == 255
+
+
+RUN_CLI = "import sys\nfrom digest.cli import app\napp(sys.argv[1:], prog_name='digest')"
+
+
+def run_cli(*argv: str, stdin=subprocess.DEVNULL, timeout: float = 60):
+    """The CLI in a subprocess: a read without a bound fails the test by its timeout."""
+    return subprocess.run(
+        [sys.executable, "-c", RUN_CLI, *argv],
+        stdin=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def assert_one_line(done, *fragments: str) -> None:
+    assert done.returncode == 2, done
+    lines = done.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("digest: error: "), done.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], (fragment, lines[0])
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_an_endless_article_file_is_refused(tmp_path):
+    done = run_cli("build", "/dev/zero", "--engine", "offline", "-o", str(tmp_path / "out"))
+    assert_one_line(done, "/dev/zero", "more than")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_endless_stdin_is_refused(tmp_path):
+    with open("/dev/zero", "rb") as zero:
+        done = run_cli("build", "-", "--engine", "offline", "-o", str(tmp_path / "out"), stdin=zero)
+    assert_one_line(done, "stdin is more than")
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero")
+def test_an_endless_cover_is_refused(tmp_path):
+    article = tmp_path / "a.txt"
+    article.write_text("标题\n\n正文。\n", encoding="utf-8")
+    done = run_cli(
+        "build",
+        str(article),
+        "--engine",
+        "offline",
+        "--cover",
+        "/dev/zero",
+        "-o",
+        str(tmp_path / "out"),
+    )
+    assert_one_line(done, "cover /dev/zero", "larger than")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_300_mb_cover_is_refused_before_synthesis(fake_edge, tmp_path):
+    cover = tmp_path / "huge.jpg"
+    with open(cover, "wb") as handle:  # sparse: 300 MB on paper, a few bytes on disk
+        handle.write(b"\xff\xd8\xff\xe0")
+        handle.truncate(300 * 1024 * 1024)
+    result = digest(str(GOOD), "--cover", str(cover), root=tmp_path)
+    assert_refused(result, tmp_path / "out", str(cover), "larger than")
     assert fake_edge.count() == 0

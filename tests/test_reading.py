@@ -318,10 +318,10 @@ def test_unreadable(tmp_path):
 def test_unreadable_simulated(tmp_path, monkeypatch):
     path = write(tmp_path, "标题".encode("utf-8"))
 
-    def deny(self):
-        raise PermissionError(13, "Permission denied", str(self))
+    def deny(file, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(file))
 
-    monkeypatch.setattr(Path, "read_bytes", deny)
+    monkeypatch.setattr("digest.reading.open", deny, raising=False)
     with pytest.raises(DigestError) as exc:
         read_text(path)
     assert_error(exc, path, "permission")

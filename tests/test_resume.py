@@ -9,9 +9,11 @@ as Ctrl-C sends); the request log tells what the re-run asked for.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -175,3 +177,72 @@ def test_ctrl_c_stops_cleanly_keeps_clips_and_leaves_no_temporary_files(
     ], stderr
     assert stdout == ""
     assert temporaries == []
+
+
+# --------------------------------------------------------------------------- SIGTERM, a second Ctrl-C (issue 9.15)
+
+
+def test_sigterm_stops_like_ctrl_c_with_one_line_and_exit_143(uninterrupted, tmp_path, monkeypatch):
+    returncode, stdout, stderr, temporaries = interrupt_and_resume(
+        signal.SIGTERM, uninterrupted, tmp_path, monkeypatch
+    )
+    assert returncode == 143
+    assert stderr.splitlines() == [
+        "digest: error: terminated; finished clips are cached, run the same command to resume"
+    ], stderr
+    assert stdout == ""
+    assert temporaries == []
+
+
+@pytest.mark.parametrize("gap", [0.0, 0.05])
+def test_a_second_ctrl_c_during_the_cleanup_prints_no_traceback(uninterrupted, tmp_path, gap):
+    article, texts, _, _ = uninterrupted
+    with FakeEdgeServer(speed=SPEED) as server:
+        process = start_build(server, article, tmp_path)
+        try:
+            wait_for_ok(server, process, len(texts) // 3)
+            process.send_signal(signal.SIGINT)
+            time.sleep(gap)
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=30)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+    assert process.returncode == 130, stderr
+    assert stderr.splitlines() == [
+        "digest: error: interrupted; finished clips are cached, run the same command to resume"
+    ], stderr
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+def test_sigterm_during_an_offline_build_removes_the_espeak_folder(uninterrupted, tmp_path):
+    article = uninterrupted[0]
+    # espeak needs a short temporary path (<= 28 characters), so not tmp_path
+    temp = Path(tempfile.mkdtemp(prefix="dgt", dir="/tmp"))
+    try:
+        env = {**os.environ, "TMPDIR": str(temp), "PYTHONUNBUFFERED": "1"}
+        argv = ["build", str(article), "--engine", "offline", "--quiet", "--no-cache"]
+        argv += ["-o", str(tmp_path / "out")]
+        process = subprocess.Popen(
+            [sys.executable, "-m", "digest", *argv],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        deadline = time.monotonic() + 60
+        while not list(temp.glob("dgst*")):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(0.3)  # well inside the synthesis
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+        assert process.returncode == 143, stderr
+        assert stderr.splitlines()[-1].startswith("digest: error: terminated"), stderr
+        assert len(stderr.splitlines()) == 1, stderr
+        assert list(temp.iterdir()) == []  # the espeak voice folder went with the process
+        assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
