@@ -202,19 +202,21 @@ async def synthesize_script(
         for c, chapter in enumerate(script.chapters)
         for i, text in enumerate(chapter.chunks)
     ]
+    first: set[asyncio.Future] = set()
     try:
         # Not gather(): a cancelled gather cancels every task and returns as soon
         # as the first one has finished cancelling; cancelling the others a
         # second time then cut short their own cleanup (wait_for's wait for the
         # engine's request), leaving requests running after the loop closed.
         # asyncio.wait cancels nothing: each task below is cancelled exactly once.
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        first, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
     finally:
         for task in tasks:
             if not task.done():
                 task.cancel()
         await _settle(tasks)
-    for task in tasks:
+    # the failure that stopped the run (the first to happen), as gather would raise it
+    for task in [t for t in tasks if t in first] + tasks:
         if not task.cancelled() and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]
     clips = [task.result() for task in tasks]

@@ -28,7 +28,7 @@ from digest.outputs import source_id, write_episode
 from digest.tags import EpisodeInfo
 
 DATE = dt.date(2026, 3, 1)
-SUFFIXES = (".mp3", ".chapters.json", ".srt")
+SUFFIXES = (".mp3", ".chapters.json", ".srt", ".vtt")
 
 
 def episode(seconds: float = 2.0, words: str = "你好。") -> Episode:
@@ -224,12 +224,12 @@ def test_different_articles_never_share_a_name(tmp_path, first, second):
     a = write_episode(episode(1.0, "甲文。"), info(first, "file:/a.txt"), tmp_path)
     b = write_episode(episode(1.0, "乙文。"), info(second, "file:/b.txt"), tmp_path)
     assert b.mp3.name == f"{a.mp3.name[:-4]}-{source_id('file:/b.txt')[:8]}.mp3"
-    assert len(list(tmp_path.iterdir())) == 6
+    assert len(list(tmp_path.iterdir())) == 2 * len(SUFFIXES)
     assert (tmp_path / a.subtitles.name).read_text(encoding="utf-8").count("甲文") == 1
     assert (tmp_path / b.subtitles.name).read_text(encoding="utf-8").count("乙文") == 1
     # a rebuild of each article replaces its own files, under its own name
     again = write_episode(episode(1.5, "乙文改。"), info(second, "file:/b.txt"), tmp_path)
-    assert again.mp3 == b.mp3 and len(list(tmp_path.iterdir())) == 6
+    assert again.mp3 == b.mp3 and len(list(tmp_path.iterdir())) == 2 * len(SUFFIXES)
     assert "乙文改" in b.subtitles.read_text(encoding="utf-8")
 
 
@@ -283,7 +283,7 @@ def test_files_honour_the_umask(tmp_path, umask, mode):
     finally:
         os.umask(previous)
     written = [*files.all, *(tmp_path / "cache").rglob("*.*")]
-    assert len(written) == 5
+    assert len(written) == len(SUFFIXES) + 2
     assert {oct(p.stat().st_mode & 0o777) for p in written} == {oct(mode)}
 
 
@@ -307,7 +307,7 @@ def test_cli_two_articles_with_one_title_give_two_readable_episodes(fake_edge, t
     finally:
         os.umask(previous)
     assert built[0] != built[1]
-    assert len(list(out.iterdir())) == 6
+    assert len(list(out.iterdir())) == 2 * len(SUFFIXES)
     assert_episode_pairs_match(out)
     assert "第一篇" in built[0].with_suffix(".srt").read_text(encoding="utf-8")
     assert "第二篇" in built[1].with_suffix(".srt").read_text(encoding="utf-8")
