@@ -28,7 +28,7 @@ from digest.errors import InputError, OutputError
 from digest.files import ensure_folder, write_atomically
 from digest.normalization import load_lexicon, normalize
 from digest.normalization.conversion import _simplified_only, _t2s_tables
-from digest.outputs import EpisodeFiles, write_episode
+from digest.outputs import EpisodeFiles, source_id, write_episode
 from digest.pipeline import (
     BuildOptions,
     capped_concurrency,
@@ -478,6 +478,8 @@ def build_briefing(
         voice=voices[0].voice,
         cover=cover[0] if cover else None,
         cover_mime=cover[1] if cover else "image/jpeg",
+        # One briefing per show and day: a rebuild replaces it, another show's keeps its name.
+        source_id=source_id(f"briefing:{show.name}:{plan.date.isoformat()}"),
     )
     if options.publish_dir is None:
         files = write_episode(episode, info, output_dir)
