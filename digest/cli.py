@@ -262,14 +262,18 @@ def build(
         )
         with progress_bar(not quiet and sys.stderr.isatty()) as progress:
             result = build_episode(article, options, progress=progress, warn=Reporter(quiet))
+        published = None
         if publish is not None:
             from digest.publish import publish_episode
 
-            publish_episode(result.files.mp3, publish)
+            published = publish_episode(result.files.mp3, publish).mp3
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+        summary = result.to_dict()
+        if published is not None:
+            summary["published"] = str(published)
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
         return
-    typer.echo(str(result.files.mp3))
+    typer.echo(str(published or result.files.mp3))
     if not quiet:
         minutes, seconds = divmod(round(result.episode.duration), 60)
         typer.echo(
