@@ -28,6 +28,7 @@ except ImportError:  # pragma: no cover
 from digest import __version__
 from digest.errors import DigestError, EngineError, InputError, SynthesisError
 from digest.interrupts import Terminated, ignore_further_interrupts, terminate_as_interrupt
+from digest.loudness import DEFAULT_TARGET
 from digest.pipeline import BuildOptions, build_episode, prepare_script
 from digest.show import DEFAULT_SHOW_NAME
 from digest.synthesis import Progress, RetryPolicy
@@ -223,6 +224,18 @@ def build(
         None,
         help="HTTP proxy for the online voices, e.g. http://host:3128 (default: the environment's).",
     ),
+    loudness: Optional[str] = typer.Option(
+        None,
+        show_default=False,
+        help="Integrated loudness in LUFS measured on the mono file, true peak <= -1 dBTP "
+        "[default: -19, which is -16 as heard on two ears; or the --publish show's]; "
+        "off leaves the level as spoken.",
+    ),
+    loudness_mode: str = typer.Option(
+        "lossless",
+        help="lossless (1.5 dB global_gain steps, no re-encoding) or reencode "
+        "(decode once, gain and a true-peak limiter, encode once).",
+    ),
     as_json: bool = flag("--json", help="Print a JSON summary instead of the path."),
     quiet: bool = flag("--quiet", "-q", help="No progress bar, no warnings."),
     publish: Optional[Path] = typer.Option(
@@ -240,6 +253,8 @@ def build(
             show_settings = open_show(publish)  # a bad show folder fails before synthesis
             if show == DEFAULT_SHOW_NAME:
                 show = show_settings.name
+            if loudness is None:
+                loudness = "off" if show_settings.loudness is None else str(show_settings.loudness)
         options = BuildOptions(
             voice=voice,
             engine=engine,
@@ -259,6 +274,8 @@ def build(
             max_chars=max_chars,
             retry=RetryPolicy(attempts=retries, timeout=timeout),
             proxy=proxy,
+            loudness=DEFAULT_TARGET if loudness is None else loudness,
+            loudness_mode=loudness_mode,
         )
         with progress_bar(not quiet and sys.stderr.isatty()) as progress:
             result = build_episode(article, options, progress=progress, warn=Reporter(quiet))
@@ -279,9 +296,17 @@ def build(
         typer.echo(
             f"digest: {len(result.episode.chapters)} chapters, {minutes}:{seconds:02d}, "
             f"{result.engine} voice {result.voice} ({result.stats.requests} requests, "
-            f"{result.stats.cached} clips from the cache)",
+            f"{result.stats.cached} clips from the cache)" + level(result),
             err=True,
         )
+
+
+def level(result) -> str:
+    """`, -19.2 LUFS, true peak -2.1 dBTP` for the summary line, when measured."""
+    figures = result.episode.loudness.after if result.episode.loudness else None
+    if figures is None or figures.integrated == float("-inf"):
+        return ""
+    return f", {figures.integrated:.1f} LUFS, true peak {figures.true_peak:.1f} dBTP"
 
 
 @app.command()
@@ -313,6 +338,22 @@ def script(
         for chunk in chapter.chunks:
             typer.echo(chunk)
         typer.echo("")
+
+
+@app.command()
+def inspect(
+    episode: Path = typer.Argument(..., help="An MP3 episode (ours or another tool's)."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Check an episode before publishing: duration, format, loudness, chapters, tags, problems."""
+    from digest.inspection import inspect_episode
+
+    with user_errors():
+        report = inspect_episode(episode)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        typer.echo(report.to_text())
 
 
 @app.command()

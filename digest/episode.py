@@ -11,8 +11,10 @@ a chapter lands on its first word.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from digest.checks import Problem, find_problems
+from digest.loudness import BLOCK_SECONDS, Adjustment, Blocks, adjust, analyze
 from digest.mp3 import Frames, join, silence
 from digest.script import Script
 from digest.synthesis import Clip
@@ -49,6 +51,10 @@ class Episode:
     audio: Frames
     chapters: tuple[Chapter, ...]
     cues: tuple[Cue, ...]
+    blocks: Blocks | None = None  # loudness blocks of `audio`, when its clips were measured
+    loudness: Adjustment | None = None  # set by `set_loudness`
+    problems: tuple[Problem, ...] = ()  # silences and clipping found in the assembled audio
+    pauses: tuple[tuple[float, float], ...] = ()  # (start, end) of the silences digest inserted
 
     @property
     def duration(self) -> float:
@@ -66,6 +72,8 @@ def assemble(
     parts: list[Frames] = []
     chapters: list[Chapter] = []
     cues: list[Cue] = []
+    placed: list[tuple[float, Blocks]] = []  # each clip's loudness blocks at its start time
+    pauses: list[tuple[float, float]] = []
     position = 0  # in frames
     fmt = clips[0][0].frames.format
     seconds_per_frame = fmt.samples_per_frame / fmt.sample_rate
@@ -75,25 +83,32 @@ def assemble(
         parts.append(frames)
         position += frames.count
 
+    def pause(seconds: float) -> None:
+        start = position * seconds_per_frame
+        add(silence(seconds, fmt))
+        pauses.append((start, position * seconds_per_frame))
+
     for number, (chapter, chapter_clips) in enumerate(zip(script.chapters, clips)):
         start = position
         if number == 0:
-            add(silence(LEAD_IN, fmt))
+            pause(LEAD_IN)
         timed: list[TimedChunk] = []
         for index, clip in enumerate(chapter_clips):
             if index:
-                add(silence(CHUNK_PAUSE, fmt))
+                pause(CHUNK_PAUSE)
             offset = position * seconds_per_frame
             text = chapter.chunks[index]
             timed.append(TimedChunk(text, offset, clip.frames.duration, clip.boundaries))
             if not chapter.lines:  # a script without written lines: the spoken sentences
                 cues.extend(Cue(offset + b.start, offset + b.end, b.text) for b in clip.boundaries)
+            if clip.blocks is not None:
+                placed.append((offset, clip.blocks))
             add(clip.frames)
         lines = ((line.written, line.spoken) for line in chapter.lines)
         cues.extend(Cue(t.start, t.end, t.text) for t in time_lines(lines, timed))
         last = number == len(script.chapters) - 1
         gap = gaps[number] if gaps is not None else (TAIL if last else SECTION_PAUSE)
-        add(silence(gap, fmt))
+        pause(gap)
         chapters.append(
             Chapter(
                 chapter.title,
@@ -102,4 +117,39 @@ def assemble(
                 chapter.url,
             )
         )
-    return Episode(script.title, join(parts), tuple(chapters), tuple(cues))
+    audio = join(parts)
+    measured = len(placed) == sum(len(c) for c in clips)
+    blocks = place_blocks(placed, audio.duration) if measured else None
+    return Episode(script.title, audio, tuple(chapters), tuple(cues), blocks, pauses=tuple(pauses))
+
+
+def place_blocks(placed: list[tuple[float, Blocks]], duration: float) -> Blocks:
+    """The blocks of a whole episode from its clips' blocks and start times.
+
+    Each clip's blocks land on the episode's 100 ms grid at its own start time
+    (so times stay right to 50 ms however many clips there are); the pauses
+    between clips are digital silence and add nothing.
+    """
+    count = round(duration / BLOCK_SECONDS) + 1
+    energies = [0.0] * count
+    peaks = [0.0] * count
+    for start, blocks in placed:
+        first = round(start / BLOCK_SECONDS)
+        for i, (energy, peak) in enumerate(zip(blocks.energies, blocks.peaks)):
+            if first + i < count:
+                energies[first + i] += energy
+                peaks[first + i] = max(peaks[first + i], peak)
+    return Blocks(tuple(energies), tuple(peaks))
+
+
+def set_loudness(episode: Episode, target: float | None, mode: str = "lossless") -> Episode:
+    """The episode at `target` LUFS (None: as it is), measured, with its problems found.
+
+    Uses the clips' blocks when every clip was measured; otherwise measures the
+    assembled audio (streamed through ffmpeg, never decoded into memory).
+    """
+    blocks = episode.blocks or analyze(episode.audio.data, "the episode")
+    # As the voice delivered it, before any gain; the pauses digest inserted are meant.
+    problems = tuple(find_problems(blocks, intended=episode.pauses))
+    audio, blocks, adjustment = adjust(episode.audio, blocks, target, mode)
+    return replace(episode, audio=audio, blocks=blocks, loudness=adjustment, problems=problems)

@@ -169,3 +169,239 @@ def join(parts: list[Frames]) -> Frames:
     return Frames(
         data=b"".join(p.data for p in parts), count=sum(p.count for p in parts), format=fmt
     )
+
+
+# -- global_gain: loudness without decoding -------------------------------------------
+#
+# Every granule's side information carries an 8-bit `global_gain`, the quantizer
+# step of all its spectral values: one unit scales the decoded samples by 2^(1/4),
+# i.e. 1.505 dB.  Changing it rescales the audio exactly without touching the
+# coded spectrum (the mp3gain method), so a loudness correction costs no second
+# lossy generation.  Only whole steps are possible.
+
+GAIN_STEP_DB = 6.020599913279624 / 4  # 20*log10(2^(1/4))
+
+
+def _side_info_length(fmt: FrameFormat) -> int:
+    if fmt.version == 3:
+        return 17 if fmt.channels == 1 else 32
+    return 9 if fmt.channels == 1 else 17
+
+
+def _granule_bit_offsets(fmt: FrameFormat) -> list[int]:
+    """Bit offsets, within the side information, of every granule's part2_3_length field."""
+    if fmt.version == 3:  # MPEG-1: two granules; main_data_begin 9, private bits, scfsi
+        start = 9 + (5 if fmt.channels == 1 else 3) + 4 * fmt.channels
+        per_channel = 59
+        granules = 2
+    else:  # MPEG-2/2.5: one granule; main_data_begin 8, private bits
+        start = 8 + (1 if fmt.channels == 1 else 2)
+        per_channel = 63
+        granules = 1
+    return [start + per_channel * i for i in range(granules * fmt.channels)]
+
+
+def _get_bits(data: bytearray | bytes, bit: int, width: int) -> int:
+    first, last = bit >> 3, (bit + width + 7) >> 3
+    window = int.from_bytes(data[first:last], "big")
+    return (window >> (last * 8 - bit - width)) & ((1 << width) - 1)
+
+
+def _set_bits(data: bytearray, bit: int, width: int, value: int) -> None:
+    first, last = bit >> 3, (bit + width + 7) >> 3
+    shift = last * 8 - bit - width
+    mask = ((1 << width) - 1) << shift
+    window = int.from_bytes(data[first:last], "big")
+    window = (window & ~mask) | ((value << shift) & mask)
+    data[first:last] = window.to_bytes(last - first, "big")
+
+
+def _crc16(data: bytes) -> int:
+    """The CRC of a protected Layer III frame (poly 0x8005, initial 0xFFFF)."""
+    crc = 0xFFFF
+    for byte in data:
+        for bit in range(7, -1, -1):
+            top = (crc >> 15) & 1
+            crc = (crc << 1) & 0xFFFF
+            if top ^ ((byte >> bit) & 1):
+                crc ^= 0x8005
+    return crc
+
+
+def max_gain_steps(frames: Frames) -> int:
+    """How many global_gain steps up the audio can go before a field saturates."""
+    highest = 0
+    for _pos, gains in _walk_granules(frames):
+        highest = max(highest, *gains) if gains else highest
+    return 255 - highest
+
+
+def _walk_granules(frames: Frames):
+    """(frame start, [global_gain of each granule that carries audio]) for every frame."""
+    data = frames.data
+    fmt = frames.format
+    offsets = _granule_bit_offsets(fmt)
+    pos = 0
+    while pos < len(data):
+        parsed = _parse_header(data, pos)
+        if parsed is None:
+            raise Mp3Error(f"no MPEG audio frame at byte {pos}")
+        _, length = parsed
+        side = pos + 4 + (0 if data[pos + 1] & 1 else 2)
+        gains = []
+        for offset in offsets:
+            if _get_bits(data, side * 8 + offset, 12):  # part2_3_length: any coded bits?
+                gains.append(_get_bits(data, side * 8 + offset + 21, 8))
+        yield pos, gains
+        pos += length
+
+
+def apply_gain(frames: Frames, steps: int) -> Frames:
+    """The same frames with every granule's global_gain moved by `steps` (1.505 dB each).
+
+    Granules without coded data (digital silence) are left alone; they decode to
+    zeros whatever their gain.  Raises Mp3Error if a gain would pass 255.
+    """
+    if steps == 0:
+        return frames
+    data = bytearray(frames.data)
+    fmt = frames.format
+    offsets = _granule_bit_offsets(fmt)
+    side_length = _side_info_length(fmt)
+    # Every frame has this format (read_frames checked): only the padding bit varies.
+    base_length = (144 if fmt.version == 3 else 72) * fmt.bitrate_kbps * 1000 // fmt.sample_rate
+    pos = 0
+    while pos < len(data):
+        if data[pos] != 0xFF:
+            raise Mp3Error(f"no MPEG audio frame at byte {pos}")
+        length = base_length + ((data[pos + 2] >> 1) & 1)
+        protected = not data[pos + 1] & 1
+        side = pos + 4 + (2 if protected else 0)
+        changed = False
+        for offset in offsets:
+            bit = side * 8 + offset
+            if not _get_bits(data, bit, 12):
+                continue
+            # A granule already at gain 0 is below -200 dBFS: it may stay there.
+            value = max(0, _get_bits(data, bit + 21, 8) + steps)
+            if value > 255:
+                raise Mp3Error(f"a gain of {steps} steps saturates the frame at byte {pos}")
+            _set_bits(data, bit + 21, 8, value)
+            changed = True
+        if changed and protected:
+            crc = _crc16(bytes(data[pos + 2 : pos + 4]) + bytes(data[side : side + side_length]))
+            data[pos + 4 : pos + 6] = crc.to_bytes(2, "big")
+        pos += length
+    return Frames(data=bytes(data), count=frames.count, format=frames.format)
+
+
+# -- Xing/Info frame: exact duration and seeking ----------------------------------------
+
+_XING_FLAGS = 0x1 | 0x2 | 0x4  # frame count, byte count, TOC
+
+
+def info_frame(frames: Frames) -> bytes:
+    """A CBR "Info" frame to put before `frames`: frame count, byte count and a seek TOC.
+
+    Players then show the exact duration (count x samples per frame) instead of
+    estimating it from the bitrate, and seek through the table.  The frame
+    itself carries no audio (empty side information) and is not counted.
+    Returns b"" when the format's frames are too small to hold the tag.
+    """
+    if not frames.data:
+        return b""
+    header = bytearray(frames.data[:4])
+    header[1] |= 0x01  # no CRC
+    header[2] &= ~0x02 & 0xFF  # no padding
+    parsed = _parse_header(bytes(header), 0)
+    if parsed is None:
+        raise Mp3Error("the audio does not start with an MPEG frame")
+    fmt, length = parsed
+    side = _side_info_length(fmt)
+    body = b"Info" + _XING_FLAGS.to_bytes(4, "big")
+    total = length + len(frames.data)
+    body += frames.count.to_bytes(4, "big") + total.to_bytes(4, "big")
+    body += bytes(
+        min(255, (length + len(frames.data) * i // 100) * 256 // total) for i in range(100)
+    )
+    frame = bytes(header) + bytes(side) + body
+    if len(frame) > length:
+        return b""
+    return frame + bytes(length - len(frame))
+
+
+def read_info_frame(mp3: bytes) -> dict[str, int] | None:
+    """The frame and byte counts of a leading Xing/Info frame (after any ID3v2 tag), if any."""
+    pos = _skip_id3v2(mp3)
+    parsed = _parse_header(mp3, pos)
+    if parsed is None:
+        return None
+    fmt, length = parsed
+    at = pos + 4 + (0 if mp3[pos + 1] & 1 else 2) + _side_info_length(fmt)
+    if mp3[at : at + 4] not in (b"Xing", b"Info"):
+        return None
+    flags = int.from_bytes(mp3[at + 4 : at + 8], "big")
+    found: dict[str, int] = {"vbr": int(mp3[at : at + 4] == b"Xing"), "frame_length": length}
+    field = at + 8
+    if flags & 0x1:
+        found["frames"] = int.from_bytes(mp3[field : field + 4], "big")
+        field += 4
+    if flags & 0x2:
+        found["bytes"] = int.from_bytes(mp3[field : field + 4], "big")
+        field += 4
+    found["toc"] = int(bool(flags & 0x4))
+    return found
+
+
+@dataclass(frozen=True)
+class StreamSummary:
+    """What a tolerant walk over any MP3 file finds (other tools' files included)."""
+
+    frames: int
+    seconds: float
+    audio_bytes: int
+    formats: tuple[FrameFormat, ...]  # distinct formats, in order of appearance
+    skipped_bytes: int  # bytes between frames that were not audio (junk, tags)
+    info: dict[str, int] | None  # the leading Xing/Info frame's fields, if any
+
+    @property
+    def constant_bitrate(self) -> bool:
+        return len({f.bitrate_kbps for f in self.formats}) <= 1
+
+
+def summarize_stream(mp3: bytes) -> StreamSummary:
+    """Walk every MPEG audio frame, resynchronizing over junk; never raises on odd files."""
+    info = read_info_frame(mp3)
+    pos = _skip_id3v2(mp3)
+    end = _trailing_tags_start(mp3)
+    frames = 0
+    seconds = 0.0
+    audio_bytes = 0
+    skipped = 0
+    formats: list[FrameFormat] = []
+    first = True
+    while pos + 4 <= end:
+        parsed = _parse_header(mp3, pos)
+        if parsed is None or pos + parsed[1] > end:
+            pos += 1
+            skipped += 1
+            continue
+        fmt, length = parsed
+        if first and info is not None:
+            first = False
+            pos += length
+            continue
+        first = False
+        if fmt not in formats:
+            formats.append(fmt)
+        frames += 1
+        seconds += fmt.samples_per_frame / fmt.sample_rate
+        audio_bytes += length
+        pos += length
+    return StreamSummary(frames, seconds, audio_bytes, tuple(formats), skipped, info)
+
+
+def first_format(mp3: bytes) -> FrameFormat | None:
+    """The format of the first MPEG audio frame (after any ID3v2 tag), or None."""
+    parsed = _parse_header(mp3, _skip_id3v2(mp3))
+    return parsed[0] if parsed else None

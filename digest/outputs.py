@@ -25,6 +25,7 @@ from digest.files import (
     remove_stale_temporaries,
     write_group,
 )
+from digest.mp3 import info_frame
 from digest.tags import SOURCE_TAG, EpisodeInfo, build_tag
 from digest.text_safety import strip_invisible
 from digest.transcripts import plain_text, srt, vtt
@@ -102,7 +103,7 @@ def episode_documents(episode: Episode, info: EpisodeInfo) -> dict[str, bytes]:
     staged, named, moved into place and rolled back together with the rest.
     """
     return {
-        ".mp3": build_tag(episode, info) + episode.audio.data,
+        ".mp3": build_tag(episode, info) + info_frame(episode.audio) + episode.audio.data,
         ".chapters.json": chapters_json(episode).encode("utf-8"),
         ".srt": srt(episode.cues).encode("utf-8"),
         ".vtt": vtt(episode.cues).encode("utf-8"),

@@ -23,11 +23,13 @@ from typing import Any, TypeVar
 
 from digest.article import Article, parse_article
 from digest.cache import ClipCache, default_cache_dir, format_size, prune_to_cap
+from digest.checks import DEFAULT_SECONDS_PER_CHAR, ClipCheck, rate_factor
 from digest.engines import AUTO, Engine, EngineSettings, VoiceSettings, engine_class, select_engine
-from digest.episode import Episode, assemble
+from digest.episode import Episode, assemble, set_loudness
 from digest.errors import InputError
 from digest.files import ensure_folder
 from digest.interrupts import interruption_for
+from digest.loudness import DEFAULT_TARGET, LOUDNESS_MODES, parse_target
 from digest.normalization import VOCABULARIES, load_lexicon
 from digest.outputs import EpisodeFiles, source_id, write_episode
 from digest.reading import MAX_COVER_BYTES, clean_text, read_bounded, source_identity
@@ -98,6 +100,10 @@ class BuildOptions:
     idle_timeout: float = 20.0  # seconds without data before a stream counts as stalled
     probe_timeout: float = 3.0  # seconds `auto` waits for the online engine
     proxy: str | None = None  # an http(s) proxy for the online engine; None: the environment's
+    # Integrated loudness in LUFS measured on the mono file (-16 as heard); None: as spoken.
+    loudness: float | str | None = DEFAULT_TARGET
+    loudness_mode: str = "lossless"  # lossless (global_gain steps) | reencode
+    check_clips: bool = True  # measure every clip and refuse dead air (digest.checks)
 
     def __post_init__(self) -> None:
         coerce = partial(object.__setattr__, self)
@@ -142,6 +148,13 @@ class BuildOptions:
                 f"vocabulary {self.vocabulary!r} is not one of {', '.join(VOCABULARIES)}",
                 setting="vocabulary",
             )
+        if self.loudness is not None:
+            coerce("loudness", parse_target(self.loudness, setting="loudness"))
+        if self.loudness_mode not in LOUDNESS_MODES:
+            raise InputError(
+                f"loudness_mode {self.loudness_mode!r} is not one of {', '.join(LOUDNESS_MODES)}",
+                setting="loudness_mode",
+            )
         if not isinstance(self.show, str) or not self.show.strip():
             raise InputError("show must be a non-empty name", setting="show")
 
@@ -185,6 +198,8 @@ class BuildResult:
             "requests": self.stats.requests,
             "retries": self.stats.retries,
             "cached_clips": self.stats.cached,
+            "loudness": self.episode.loudness.to_dict() if self.episode.loudness else None,
+            "problems": [p.to_dict() for p in self.episode.problems],
             "chapters": [
                 {"title": c.title, "start": round(c.start, 3), "end": round(c.end, 3)}
                 for c in self.episode.chapters
@@ -261,6 +276,15 @@ def choose_engine(
         probe_timeout=options.probe_timeout,
         warn=warn,
     )
+
+
+def clip_check(preset: VoicePreset, engine: Engine, voice: VoiceSettings) -> ClipCheck:
+    """The per-clip speech check: the preset's speaking-rate bounds if it is for this
+    engine, else the engine's defaults (none known: dead air is still checked)."""
+    bounds = (preset.engine == engine.name and preset.seconds_per_char) or (
+        DEFAULT_SECONDS_PER_CHAR.get(engine.name)
+    )
+    return ClipCheck(bounds or None, rate_factor(voice.rate))
 
 
 def describe(article: Article, limit: int = 300) -> str:
@@ -376,6 +400,7 @@ def _build(
     cache = open_cache(options, warn)
     concurrency = capped_concurrency(options, warn)
     engine, voice = choose_engine(prepared.preset, options, warn)
+    check = clip_check(prepared.preset, engine, voice) if options.check_clips else None
     stats = SynthesisStats()
     clips = run_interruptible(
         synthesize_script(
@@ -387,10 +412,17 @@ def _build(
             retry=options.retry,
             progress=progress,
             stats=stats,
+            check=check,
         )
     )
     report_throttling(stats, warn)
-    episode = assemble(prepared.script, clips)
+    episode = set_loudness(
+        assemble(prepared.script, clips), options.loudness, options.loudness_mode
+    )
+    if episode.loudness and episode.loudness.shortfall:
+        warn(episode.loudness.shortfall + "; the reencode loudness mode reaches the target")
+    for problem in episode.problems:
+        warn(problem.describe())
     info = EpisodeInfo(
         title=prepared.article.title,
         show=options.show,

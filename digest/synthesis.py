@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from digest.cache import ClipCache, clip_key
 from digest.coverage import check_covered
 from digest.engines.base import Boundary, Engine, EngineError, VoiceSettings
 from digest.errors import SynthesisError
+from digest.loudness import Blocks
 from digest.mp3 import Frames, Mp3Error, read_frames
 from digest.script import Script
 
@@ -48,6 +49,7 @@ class Clip:
     frames: Frames
     boundaries: tuple[Boundary, ...]
     cached: bool
+    blocks: Blocks | None = None  # loudness blocks, when the clip was checked
 
 
 @dataclass
@@ -59,6 +61,8 @@ class SynthesisStats:
 
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
+# Measures a clip and raises a retryable EngineError if it is not speech (digest.checks).
+ClipChecker = Callable[[str, Frames], Awaitable[Blocks]]
 
 
 class _AdaptiveLimit:
@@ -129,6 +133,7 @@ async def synthesize_script(
     retry: RetryPolicy = RetryPolicy(),
     progress: Progress | None = None,
     stats: SynthesisStats | None = None,
+    check: ClipChecker | None = None,
 ) -> list[list[Clip]]:
     """Speak every chunk of `script`; clips come back grouped by chapter, in order."""
     stats = stats if stats is not None else SynthesisStats()
@@ -153,12 +158,13 @@ async def synthesize_script(
         if cached is not None:
             try:
                 frames = check_complete(cached.audio, cached.boundaries)
+                blocks = await check(text, frames) if check else None
             except EngineError:
                 pass  # a damaged cache entry: synthesize it again
             else:
                 stats.cached += 1
                 tick()
-                return Clip(chapter, index, frames, cached.boundaries, cached=True)
+                return Clip(chapter, index, frames, cached.boundaries, cached=True, blocks=blocks)
         for attempt in range(1, retry.attempts + 1):
             async with limit:
                 stats.requests += 1
@@ -168,6 +174,7 @@ async def synthesize_script(
                     )
                     frames = check_complete(speech.audio, speech.boundaries)
                     check_covered(text, speech.boundaries)
+                    blocks = await check(text, frames) if check else None
                 except asyncio.TimeoutError:
                     error = EngineError(
                         f"no complete answer within {retry.deadline(text):.0f} s", retryable=True
@@ -178,7 +185,9 @@ async def synthesize_script(
                     failures_in_a_row = 0
                     cache.put(key, speech)
                     tick()
-                    return Clip(chapter, index, frames, speech.boundaries, cached=False)
+                    return Clip(
+                        chapter, index, frames, speech.boundaries, cached=False, blocks=blocks
+                    )
             failures_in_a_row += 1
             if error.throttled:
                 stats.throttled += 1

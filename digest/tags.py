@@ -41,6 +41,12 @@ from digest.mp3 import id3v2_body_size
 SOURCE_TAG = "digest:source"  # TXXX: which article an episode file belongs to (a digest)
 # A CTOC frame lists its children with an 8-bit count.
 MAX_CHAPTERS = 255
+# (Loudness.to_dict key, TXXX description, unit): the measured level of the finished audio.
+LOUDNESS_FRAMES = (
+    ("integrated_lufs", "digest:integrated_loudness", "LUFS"),
+    ("true_peak_dbtp", "digest:true_peak", "dBTP"),
+    ("lra_lu", "digest:loudness_range", "LU"),
+)
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,11 @@ def build_tag(episode: Episode, info: EpisodeInfo) -> bytes:
         tag.add(TXXX(encoding=3, desc="digest:engine", text=info.engine))
     if info.source_id:
         tag.add(TXXX(encoding=3, desc=SOURCE_TAG, text=info.source_id))
+    if episode.loudness is not None:
+        figures = episode.loudness.after.to_dict()
+        for key, name, unit in LOUDNESS_FRAMES:
+            if figures[key] is not None:
+                tag.add(TXXX(encoding=3, desc=name, text=f"{figures[key]:.1f} {unit}"))
     if info.cover:
         tag.add(APIC(encoding=3, mime=info.cover_mime, type=3, desc="Cover", data=info.cover))
     ids = [f"chp{i}" for i in range(len(episode.chapters))]

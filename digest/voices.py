@@ -63,6 +63,8 @@ class VoicePreset:
     settings: VoiceSettings
     description: str = ""
     vocabulary: str | None = None  # "mainland" or "keep"; None: the default (keep)
+    # Believable seconds per character at +0% (digest.checks); None: the engine's default.
+    seconds_per_char: tuple[float, float] | None = None
 
 
 def check_locale(locale: str) -> str:
@@ -134,8 +136,27 @@ def load_preset(path: Path) -> VoicePreset:
     except InputError as exc:
         raise InputError(f"{path}: {exc}") from None
     description = data.get("description", "")
+    bounds = data.get("seconds_per_char")
+    if bounds is not None:
+        if (
+            not isinstance(bounds, list)
+            or len(bounds) != 2
+            or not all(
+                isinstance(b, (int, float)) and not isinstance(b, bool) and b > 0 for b in bounds
+            )
+            or bounds[0] >= bounds[1]
+        ):
+            raise InputError(
+                f"{path}: seconds_per_char must be [fastest, slowest], e.g. [0.07, 0.7]"
+            )
+        bounds = (float(bounds[0]), float(bounds[1]))
     return VoicePreset(
-        path.stem, engine, settings, description if isinstance(description, str) else "", vocabulary
+        path.stem,
+        engine,
+        settings,
+        description if isinstance(description, str) else "",
+        vocabulary,
+        bounds,
     )
 
 

@@ -4,7 +4,8 @@ The real ``edge_tts`` client (7.3.x) is pointed at this server (see
 :func:`point_edge_tts_at` / the ``fake_edge`` pytest fixture) so the whole
 online engine can be tested offline, including the faults the real service is
 known for (403 clock skew, 429/503, resets, missing audio, silent truncation,
-stalls, malformed frames).  The wire protocol follows
+stalls, malformed frames), and audio that is not speech (all silence,
+clipped).  The wire protocol follows
 ``/work/shared/reference/edge-tts-protocol.md`` (sections 4, 5 and 7).
 
 Audio
@@ -61,6 +62,7 @@ __all__ = [
     "audio_frames_for",
     "audio_duration_for",
     "fake_audio",
+    "faulty_audio",
     "split_sentences",
     "expected_boundaries",
     "read_tags",
@@ -131,6 +133,8 @@ STREAM_FAULTS = (
     "bad_metadata",
     "oversize",
     "cut_between",  # the stream ends cleanly between two sentences: the last one is missing
+    "silence",  # complete, well-formed answer whose audio is all silent frames
+    "clipped",  # complete answer whose tone decodes far above full scale
 )
 FAULTS = HANDSHAKE_FAULTS + STREAM_FAULTS
 
@@ -389,6 +393,36 @@ def fake_audio(text: str, gender: str = "Female") -> bytes:
             continue
         parts.append((tone if _is_speakable(ch) else silent) * FRAMES_PER_CHAR)
     return b"".join(parts)
+
+
+def _louder(frame: bytes, steps: int) -> bytes:
+    """``frame`` with its global_gain raised by ``steps`` (x 1.5 dB): same bits, louder sound.
+
+    MPEG-2 mono side info: main_data_begin (8 bits), private (1), part2_3_length
+    (12), big_values (9), then global_gain (8) at bit 30 after the header.
+    """
+    bits = int.from_bytes(frame[4:13], "big")
+    shift = 72 - 30 - 8
+    gain = (bits >> shift) & 0xFF
+    bits = (bits & ~(0xFF << shift)) | (min(255, gain + steps) << shift)
+    return frame[:4] + bits.to_bytes(9, "big") + frame[13:]
+
+
+def faulty_audio(text: str, fault: str, gender: str = "Female") -> bytes:
+    """The audio of the ``silence`` and ``clipped`` faults: as long as :func:`fake_audio`.
+
+    ``silence``: every frame silent.  ``clipped``: the tone 24 dB louder, so it
+    decodes far above full scale (clipped by any player), still valid MP3.
+    """
+    audio = fake_audio(text, gender)
+    frames = [audio[i : i + FRAME_BYTES] for i in range(0, len(audio), FRAME_BYTES)]
+    if fault == "silence":
+        frames = [SILENT_FRAME[:_TAG_OFFSET] + f[_TAG_OFFSET:] for f in frames]
+    elif fault == "clipped":
+        frames = [f if f[4:13] == bytes(9) else _louder(f, 16) for f in frames]
+    else:
+        raise ValueError(f"no faulty audio for {fault!r}")
+    return b"".join(frames)
 
 
 def read_tags(mp3: bytes) -> List[str]:
@@ -1006,6 +1040,8 @@ class FakeEdgeServer:
         fault = self._pick_stream_fault(rec)
         rec.fault = fault
         audio = fake_audio(rec.text, voice.get("Gender", "Female"))
+        if fault in ("silence", "clipped"):
+            audio = faulty_audio(rec.text, fault, voice.get("Gender", "Female"))
         rec.audio_bytes_total = len(audio)
         bounds = expected_boundaries(rec.text, rec.boundary)
 
@@ -1112,7 +1148,7 @@ class FakeEdgeServer:
             return
 
         await sender.terminator()
-        rec.outcome = "ok"
+        rec.outcome = fault if fault in ("silence", "clipped") else "ok"
         rec.finished = time.monotonic()
         await sender.text("turn.end", {})
         await self._drain(ws)

@@ -18,8 +18,9 @@ Voice settings (edge-tts syntax) and how they map:
   it leaves state behind that alters later utterances.
 * ``volume`` - ``"+N%"`` scales espeak's amplitude from the base 55 (peaks near
   -3 dBFS), capped at 60 because espeak clips internally above that; so
-  lowering works, raising saturates early.  A final guard scales any clip whose
-  PCM peak exceeds -2 dBFS down to -3 dBFS.
+  lowering works, raising saturates early.  Each clip's PCM is then leveled
+  to -19 LUFS with peaks limited (`digest.loudness.normalize_pcm`), so
+  ``volume`` only matters through espeak's own timbre at low amplitudes.
 
 Determinism: espeak-ng keeps hidden static state between utterances (the pitch
 "flutter" counter, pitch-parameter and clause state), so the same text would
@@ -46,10 +47,11 @@ import re
 from digest.encoding import encode_pcm
 from digest.engines import espeak_binding as espeak
 from digest.engines.base import Boundary, EngineError, EngineSettings, Speech, VoiceSettings
+from digest.loudness import normalize_pcm
 from digest.mp3 import EPISODE_FORMAT
 from digest.sentences import sentence_spans
 
-ENGINE_REVISION = "1"
+ENGINE_REVISION = "2"  # 2: speech leveled to -19 LUFS before encoding
 
 BASE_WPM = 220
 MIN_WPM, MAX_WPM = 80, 450
@@ -141,7 +143,8 @@ def _speak_blocking(text: str, voice: VoiceSettings) -> Speech:
         in_rate = library.sample_rate
     if not pcm:
         raise EngineError("espeak produced no audio for this text", retryable=False)
-    frames = encode_pcm(pcm, in_rate)
+    # Level the speech before its one encoding: the episode then needs no second generation.
+    frames = encode_pcm(normalize_pcm(pcm, in_rate), in_rate)
     boundaries = _boundaries(text, events, in_rate, frames.duration)
     return Speech(audio=frames.data, boundaries=boundaries)
 
