@@ -23,7 +23,7 @@ from pathlib import Path
 from digest.article import Section, parse_article
 from digest.budget import estimate_chunks, fit_stories
 from digest.engines import select_engine
-from digest.episode import TAIL, Episode, assemble
+from digest.episode import TAIL, Episode, assemble, set_loudness
 from digest.errors import InputError, OutputError
 from digest.files import ensure_folder, write_atomically
 from digest.normalization import load_lexicon, normalize
@@ -33,8 +33,10 @@ from digest.pipeline import (
     BuildOptions,
     capped_concurrency,
     choose_engine,
+    clip_check,
     load_cover,
     open_cache,
+    report_loudness,
     report_throttling,
     run_interruptible,
 )
@@ -439,6 +441,7 @@ def build_briefing(
                 retry=build.retry,
                 progress=tick,
                 stats=stats,
+                check=clip_check(plan.segments[members[0]].preset, engine, voice),
             )
             done_before += script.chunk_count
             position = 0
@@ -467,7 +470,12 @@ def build_briefing(
 
         fmt = episode.audio.format
         intro_frames = round(episode.chapters[0].end * fmt.sample_rate / fmt.samples_per_frame)
-        episode = replace(episode, audio=mix_under_intro(episode.audio, intro_frames, bed))
+        # The intro was re-encoded under the bed: measure the mixed audio itself.
+        episode = replace(
+            episode, audio=mix_under_intro(episode.audio, intro_frames, bed), blocks=None
+        )
+    episode = set_loudness(episode, show.loudness, build.loudness_mode)
+    report_loudness(episode, warn)
     headlines = [s.script.title for s in plan.stories]
     info = EpisodeInfo(
         title=plan.title,
@@ -519,6 +527,8 @@ def summary(result: BriefResult) -> dict[str, object]:
         "engine": result.engine,
         "requests": result.stats.requests,
         "cached_clips": result.stats.cached,
+        "loudness": result.episode.loudness.to_dict() if result.episode.loudness else None,
+        "problems": [p.to_dict() for p in result.episode.problems],
         "stories": [
             {
                 "headline": s.script.title,

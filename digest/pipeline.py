@@ -287,6 +287,14 @@ def clip_check(preset: VoicePreset, engine: Engine, voice: VoiceSettings) -> Cli
     return ClipCheck(bounds or None, rate_factor(voice.rate))
 
 
+def report_loudness(episode: Episode, warn: Warn) -> None:
+    """One warning for a missed loudness target, one per problem the checks found."""
+    if episode.loudness and episode.loudness.shortfall:
+        warn(episode.loudness.shortfall + "; the reencode loudness mode reaches the target")
+    for problem in episode.problems:
+        warn(problem.describe())
+
+
 def describe(article: Article, limit: int = 300) -> str:
     """A one-paragraph description for the tags: the article's opening paragraph."""
     for section in article.sections:
@@ -419,10 +427,7 @@ def _build(
     episode = set_loudness(
         assemble(prepared.script, clips), options.loudness, options.loudness_mode
     )
-    if episode.loudness and episode.loudness.shortfall:
-        warn(episode.loudness.shortfall + "; the reencode loudness mode reaches the target")
-    for problem in episode.problems:
-        warn(problem.describe())
+    report_loudness(episode, warn)
     info = EpisodeInfo(
         title=prepared.article.title,
         show=options.show,

@@ -180,3 +180,17 @@ def test_intro_speaks_the_date_count_and_headlines(briefing):
     assert "今天是二零二六年十一月三十日，星期一" in intro
     assert "本期共有6条新闻" in intro  # transcripts keep the written form; the voice says 六
     assert "下一条，来自自由快報" in srt  # the Traditional page's source names itself
+
+
+def test_the_briefing_is_leveled_to_the_show_loudness(briefing):
+    from digest.inspection import inspect_episode
+
+    result, _, _ = briefing
+    summary = json.loads(result.stdout)
+    report = inspect_episode(Path(summary["output"]))
+    assert report.loudness.integrated == pytest.approx(-19.0, abs=1.0)
+    assert report.loudness.true_peak <= -1.0
+    assert summary["loudness"]["integrated_lufs"] == pytest.approx(
+        report.loudness.integrated, abs=0.3
+    )
+    assert report.stream.info["frames"] == report.stream.frames
