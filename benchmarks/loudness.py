@@ -86,13 +86,14 @@ def unleveled_offline_voice(active: bool):
         yield
         return
     import digest.engines.offline as offline
+    from digest.encoding import encode_pcm
 
-    original = offline.normalize_pcm
-    offline.normalize_pcm = lambda pcm, rate, target=None: pcm
+    original = offline.encode_leveled
+    offline.encode_leveled = lambda pcm, rate, target=None: encode_pcm(pcm, rate)
     try:
         yield
     finally:
-        offline.normalize_pcm = original
+        offline.encode_leveled = original
 
 
 def target_set(label: str) -> bool:

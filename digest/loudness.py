@@ -529,29 +529,29 @@ def adjust(audio: Frames, blocks: Blocks, target: float | None, mode: str = "los
 PCM_PEAK_CEILING = -3.0  # dBFS at 4x oversampling: room for the encoder's overshoot
 
 
-def normalize_pcm(pcm: bytes, sample_rate: int, target: float = DEFAULT_TARGET) -> bytes:
-    """16-bit mono PCM brought to `target` LUFS, peaks held under -3 dBFS (4x oversampled).
+def encode_leveled(pcm: bytes, sample_rate: int, target: float = DEFAULT_TARGET) -> Frames:
+    """16-bit mono PCM encoded at the episode format, at `target` LUFS as encoded.
 
-    An engine that synthesizes PCM levels it here, before its one encoding, so
-    its clips need no second generation: the episode's lossless step then has
-    at most a fraction of a decibel to do.  The result has exactly as many
-    samples as the input, time-aligned with it (sentence boundaries stay true).
+    An engine that synthesizes PCM levels it here, in its one encoding, so its
+    clips need no second generation.  The gain is set from the PCM, applied
+    with a limiter holding peaks under -3 dBFS (4x oversampled), and corrected
+    once from the encoded clip's own measurement (the encoder's low-pass takes
+    about half a decibel off, and the limiter some more on peaky speech).  The
+    audio keeps its length and timing, so sentence boundaries stay true.
     """
-    if not pcm:
-        return pcm
+    from digest.encoding import encode_pcm
+
     loudness = integrated_loudness(analyze(pcm, "speech", pcm_rate=sample_rate).energies)
-    if not math.isfinite(loudness):
-        return pcm
+    if not pcm or not math.isfinite(loudness):
+        return encode_pcm(pcm, sample_rate)
     gain = target - loudness
-    leveled = pcm
-    # The limiter takes back a little of the gain on peaky speech: one correction pass.
     for _attempt in range(2):
-        leveled = _limit_pcm(pcm, sample_rate, gain)
-        achieved = integrated_loudness(analyze(leveled, "speech", pcm_rate=sample_rate).energies)
+        frames = encode_pcm(_limit_pcm(pcm, sample_rate, gain), sample_rate)
+        achieved = integrated_loudness(analyze(frames.data, "speech").energies)
         if not math.isfinite(achieved) or abs(achieved - target) <= 0.3:
             break
         gain += target - achieved
-    return leveled
+    return frames
 
 
 def _limit_pcm(pcm: bytes, sample_rate: int, gain_db: float) -> bytes:

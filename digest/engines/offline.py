@@ -19,7 +19,7 @@ Voice settings (edge-tts syntax) and how they map:
 * ``volume`` - ``"+N%"`` scales espeak's amplitude from the base 55 (peaks near
   -3 dBFS), capped at 60 because espeak clips internally above that; so
   lowering works, raising saturates early.  Each clip's PCM is then leveled
-  to -19 LUFS with peaks limited (`digest.loudness.normalize_pcm`), so
+  to -19 LUFS with peaks limited (`digest.loudness.encode_leveled`), so
   ``volume`` only matters through espeak's own timbre at low amplitudes.
 
 Determinism: espeak-ng keeps hidden static state between utterances (the pitch
@@ -44,14 +44,13 @@ import asyncio
 import math
 import re
 
-from digest.encoding import encode_pcm
 from digest.engines import espeak_binding as espeak
 from digest.engines.base import Boundary, EngineError, EngineSettings, Speech, VoiceSettings
-from digest.loudness import normalize_pcm
+from digest.loudness import encode_leveled
 from digest.mp3 import EPISODE_FORMAT
 from digest.sentences import sentence_spans
 
-ENGINE_REVISION = "2"  # 2: speech leveled to -19 LUFS before encoding
+ENGINE_REVISION = "3"  # 2, 3: speech leveled to -19 LUFS (3: as encoded)
 
 BASE_WPM = 220
 MIN_WPM, MAX_WPM = 80, 450
@@ -144,7 +143,7 @@ def _speak_blocking(text: str, voice: VoiceSettings) -> Speech:
     if not pcm:
         raise EngineError("espeak produced no audio for this text", retryable=False)
     # Level the speech before its one encoding: the episode then needs no second generation.
-    frames = encode_pcm(normalize_pcm(pcm, in_rate), in_rate)
+    frames = encode_leveled(pcm, in_rate)
     boundaries = _boundaries(text, events, in_rate, frames.duration)
     return Speech(audio=frames.data, boundaries=boundaries)
 
