@@ -26,6 +26,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from digest.cache import register_field
 from digest.engines.base import EngineError
 from digest.loudness import BLOCK_SECONDS, Blocks, analyze
 from digest.mp3 import Frames
@@ -144,11 +145,35 @@ class ClipCheck:
         self.speed = speed
         self._slots = asyncio.Semaphore(max(1, os.cpu_count() or 1))
 
-    async def __call__(self, text: str, frames: Frames) -> Blocks:
-        async with self._slots:
-            blocks = await asyncio.to_thread(analyze, frames.data, "a clip")
+    async def __call__(self, text: str, frames: Frames, known: Blocks | None = None) -> Blocks:
+        """The clip's blocks (measured unless `known`, e.g. from the cache), once judged."""
+        blocks = known
+        if blocks is None:
+            async with self._slots:
+                blocks = await asyncio.to_thread(analyze, frames.data, "a clip")
         judge_clip(text, frames, blocks, self.seconds_per_char, self.speed)
         return blocks
+
+
+# The clip cache keeps each clip's blocks, so a warm build measures nothing.
+LOUDNESS_FIELD = "loudness_blocks"
+
+
+def clip_fields(blocks: Blocks | None) -> dict | None:
+    """The clip-cache fields that carry `blocks` (None: nothing to store)."""
+    return {LOUDNESS_FIELD: blocks.to_dict()} if blocks is not None else None
+
+
+def _stored_blocks(value: object) -> Blocks:
+    if not isinstance(value, dict):
+        raise ValueError("loudness blocks are not an object")
+    try:
+        return Blocks.from_dict(value)
+    except (KeyError, TypeError) as exc:
+        raise ValueError(f"unusable loudness blocks: {exc}") from None
+
+
+register_field(LOUDNESS_FIELD, _stored_blocks)
 
 
 def _runs(flags: list[bool], bridge: int = 0) -> list[tuple[int, int]]:

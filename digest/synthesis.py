@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from digest.cache import ClipCache, clip_key
+from digest.checks import LOUDNESS_FIELD, clip_fields
 from digest.coverage import check_covered
 from digest.engines.base import Boundary, Engine, EngineError, VoiceSettings
 from digest.errors import SynthesisError
@@ -61,8 +62,9 @@ class SynthesisStats:
 
 
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
-# Measures a clip and raises a retryable EngineError if it is not speech (digest.checks).
-ClipChecker = Callable[[str, Frames], Awaitable[Blocks]]
+# Measures a clip (unless its blocks are known: the third argument) and raises a
+# retryable EngineError if it is not speech (digest.checks.ClipCheck).
+ClipChecker = Callable[[str, Frames, Blocks | None], Awaitable[Blocks]]
 
 
 class _AdaptiveLimit:
@@ -154,14 +156,18 @@ async def synthesize_script(
     async def one(chapter: int, index: int, text: str) -> Clip:
         nonlocal failures_in_a_row
         key = clip_key(engine.name, engine.version, voice, text)
-        cached = cache.get(key)
-        if cached is not None:
+        entry = cache.get_entry(key)
+        if entry is not None:
+            cached = entry.speech
+            stored = entry.fields.get(LOUDNESS_FIELD)
             try:
                 frames = check_complete(cached.audio, cached.boundaries)
-                blocks = await check(text, frames) if check else None
+                blocks = await check(text, frames, stored) if check else None
             except EngineError:
                 pass  # a damaged cache entry: synthesize it again
             else:
+                if blocks is not None and stored is None:  # an entry from before loudness
+                    cache.put(key, cached, fields=clip_fields(blocks))
                 stats.cached += 1
                 tick()
                 return Clip(chapter, index, frames, cached.boundaries, cached=True, blocks=blocks)
@@ -174,7 +180,7 @@ async def synthesize_script(
                     )
                     frames = check_complete(speech.audio, speech.boundaries)
                     check_covered(text, speech.boundaries)
-                    blocks = await check(text, frames) if check else None
+                    blocks = await check(text, frames, None) if check else None
                 except asyncio.TimeoutError:
                     error = EngineError(
                         f"no complete answer within {retry.deadline(text):.0f} s", retryable=True
@@ -183,7 +189,7 @@ async def synthesize_script(
                     error = exc
                 else:
                     failures_in_a_row = 0
-                    cache.put(key, speech)
+                    cache.put(key, speech, fields=clip_fields(blocks))
                     tick()
                     return Clip(
                         chapter, index, frames, speech.boundaries, cached=False, blocks=blocks

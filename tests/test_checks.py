@@ -215,3 +215,38 @@ def test_a_long_silence_inside_a_clip_is_reported_with_its_time(fake_edge, tmp_p
     chapter = result.episode.chapters[1]
     assert chapter.start < silences[0].start < silences[0].end < chapter.end
     assert silences[0].end - silences[0].start == pytest.approx(24 * 0.192, abs=0.3)
+
+
+def test_a_warm_build_measures_nothing_the_cache_keeps_each_clips_blocks(
+    fake_edge, article, tmp_path, monkeypatch
+):
+    import digest.checks
+
+    first = build_episode(article, options(tmp_path, output_dir=tmp_path / "a"))
+    measured: list[int] = []
+    real = digest.checks.analyze
+    monkeypatch.setattr(
+        digest.checks, "analyze", lambda *a, **k: measured.append(1) or real(*a, **k)
+    )
+    warm = build_episode(article, options(tmp_path, output_dir=tmp_path / "b"))
+    assert warm.stats.requests == 0 and warm.stats.cached > 0
+    assert measured == []
+    assert warm.episode.loudness == first.episode.loudness
+    assert warm.files.mp3.read_bytes() == first.files.mp3.read_bytes()
+
+
+def test_cache_entries_without_blocks_are_measured_once_and_completed(
+    fake_edge, article, tmp_path, monkeypatch
+):
+    import digest.checks
+
+    build_episode(article, options(tmp_path, output_dir=tmp_path / "a", check_clips=False))
+    measured: list[int] = []
+    real = digest.checks.analyze
+    monkeypatch.setattr(
+        digest.checks, "analyze", lambda *a, **k: measured.append(1) or real(*a, **k)
+    )
+    second = build_episode(article, options(tmp_path, output_dir=tmp_path / "b"))
+    assert len(measured) == second.stats.cached > 0 and second.stats.requests == 0
+    build_episode(article, options(tmp_path, output_dir=tmp_path / "c"))
+    assert len(measured) == second.stats.cached  # the third build measured nothing
