@@ -5,6 +5,10 @@ builds its options, calls one library function and prints the result.  This
 is the only module that knows exit codes or flag names:
 0 success, 1 speech could not be had, 2 bad input or usage, 130 interrupted (Ctrl-C),
 143 terminated (SIGTERM).
+
+The library is imported inside each command, not here: `digest --help` must
+not pay for OpenCC, the rule tables, pypinyin or the edge-tts client
+(tests/test_startup.py checks this).
 """
 
 from __future__ import annotations
@@ -14,9 +18,8 @@ import json
 import os
 import sys
 from contextlib import contextmanager
-from dataclasses import fields
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import typer
 
@@ -28,10 +31,10 @@ except ImportError:  # pragma: no cover
 from digest import __version__
 from digest.errors import DigestError, EngineError, InputError, SynthesisError
 from digest.interrupts import Terminated, ignore_further_interrupts, terminate_as_interrupt
-from digest.loudness import DEFAULT_TARGET
-from digest.pipeline import BuildOptions, build_episode, prepare_script
 from digest.show import DEFAULT_SHOW_NAME
-from digest.synthesis import Progress, RetryPolicy
+
+if TYPE_CHECKING:
+    from digest.synthesis import Progress
 
 app = typer.Typer(
     help="Turn Chinese articles into chaptered MP3 podcast episodes.",
@@ -43,7 +46,14 @@ app = typer.Typer(
 
 # What to tell the user when a setting is the way past an error.
 _HINTS = {"max_chars": "raise the limit with --max-chars"}
-_OPTION_NAMES = {f.name for f in fields(BuildOptions)}
+
+
+def _option_names() -> set[str]:
+    from dataclasses import fields
+
+    from digest.pipeline import BuildOptions
+
+    return {f.name for f in fields(BuildOptions)}
 
 
 def exit_code(error: DigestError) -> int:
@@ -57,7 +67,7 @@ def with_flag_name(message: str, setting: str | None = None) -> str:
     Only the setting the message is about (when known) is renamed.
     """
     word = message.split(" ", 1)[0]
-    if word in _OPTION_NAMES and setting in (None, word):
+    if setting in (None, word) and word in _option_names():
         return "--" + word.replace("_", "-") + message[len(word) :]
     return message
 
@@ -243,6 +253,10 @@ def build(
     ),
 ) -> None:
     """Build a chaptered MP3 episode from an article."""
+    from digest.loudness import DEFAULT_TARGET
+    from digest.pipeline import BuildOptions, build_episode
+    from digest.synthesis import RetryPolicy
+
     cached = "finished clips are cached, run the same command to resume"
     text_argument(title, "--title")
     text_argument(show, "--show")
@@ -320,6 +334,8 @@ def script(
 ) -> None:
     """Show what will be spoken, chapter by chapter, without synthesizing."""
     text_argument(title, "--title")
+    from digest.pipeline import BuildOptions, prepare_script
+
     with user_errors():
         options = BuildOptions(voice=voice, title=title, lexicon=lexicon, vocabulary=vocabulary)
         prepared = prepare_script(article, options)
@@ -515,6 +531,7 @@ def brief(
 ) -> None:
     """Build one briefing episode from many stories: intro, headlines, stories, outro."""
     from digest.briefing import BriefOptions, brief
+    from digest.pipeline import BuildOptions
     from digest.show import find_show_file, resolve_show
     from digest.sources import parse_since, read_source_list
 

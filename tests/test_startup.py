@@ -1,0 +1,75 @@
+"""Start-up stays cheap: `digest --help` imports none of the heavy libraries (issue 14).
+
+Each check runs a fresh interpreter with `-X importtime` (or its environment
+variable, for the console script), which lists every module imported, and
+fails naming the heavy ones it finds.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+# Built on first use by the commands that need them, never by `digest --help`.
+HEAVY = (
+    "opencc",
+    "pypinyin",
+    "edge_tts",
+    "aiohttp",
+    "rich",
+    "digest.normalization",
+    "digest.pipeline",
+)
+_IMPORTED = re.compile(r"^import time:\s+\d+ \|\s+\d+ \|( *)(\S+)\s*$", re.M)
+
+
+def imported_modules(importtime_log: str) -> set[str]:
+    """Module names from `-X importtime` output."""
+    return {match.group(2) for match in _IMPORTED.finditer(importtime_log)}
+
+
+def heavy_among(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+def digest_command() -> list[str]:
+    script = Path(sys.executable).with_name("digest")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "digest"]
+
+
+def test_importing_the_cli_imports_nothing_heavy():
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import digest.cli"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = imported_modules(done.stderr)
+    assert {"digest.cli", "typer"} <= modules  # the log was read: the CLI itself is in it
+    assert heavy_among(modules) == []
+
+
+def test_digest_help_imports_nothing_heavy():
+    environment = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+    done = subprocess.run(
+        digest_command() + ["--help"], capture_output=True, text=True, env=environment, check=True
+    )
+    assert "build" in done.stdout and "normalize" in done.stdout  # the real help was printed
+    modules = imported_modules(done.stderr)
+    assert "digest.cli" in modules
+    assert heavy_among(modules) == []
+
+
+def test_the_check_sees_a_heavy_import():
+    """The same reading flags a command that does pull in the normalizer."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import digest.cli, digest.normalization"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "digest.normalization" in heavy_among(imported_modules(done.stderr))
+    assert "opencc" in heavy_among(imported_modules(done.stderr))
