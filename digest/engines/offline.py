@@ -44,6 +44,7 @@ import asyncio
 import math
 import re
 
+from digest.encoding import ENCODER_QUALITY
 from digest.engines import espeak_binding as espeak
 from digest.engines.base import Boundary, EngineError, EngineSettings, Speech, VoiceSettings
 from digest.loudness import encode_leveled
@@ -172,7 +173,8 @@ class OfflineEngine:
     def version(self) -> str:
         if self._version is None:
             self._version = (
-                f"espeak-ng-{espeak.library_version()}+lameenc+digest-offline-r{ENGINE_REVISION}"
+                f"espeak-ng-{espeak.library_version()}+lameenc-q{ENCODER_QUALITY}"
+                f"+digest-offline-r{ENGINE_REVISION}"
             )
         return self._version
 
