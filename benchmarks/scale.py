@@ -10,7 +10,7 @@ service's speech (0.192 s per character); the offline voice speaks faster.
 Every build is a real `digest build` process (python start-up included); edge
 builds talk to `digest_testing/fake_edge.py` through the real edge-tts client,
 paced like `benchmarks/pipeline.py` (0.5 s latency, 20x real time).  Peak RSS
-is that of the build's whole process tree: /proc polled every 20 ms (the sum
+is that of the build's whole process tree: /proc polled every 100 ms (the sum
 over the tree), and never less than the kernel's own maximum for the process.
 
 Baselines, all measured in the same run:
@@ -47,6 +47,7 @@ BIN = Path(sys.executable).parent
 SECONDS_PER_CHAR = 0.192  # the fake service's speech: 8 frames of 24 ms per character
 SIZES = {"10 min": 600, "1 hour": 3600, "3 hours": 10800}
 MiB = 1024 * 1024
+PAGE = os.sysconf("SC_PAGE_SIZE")
 TIME = Path("/usr/bin/time")  # GNU time: peak RSS and CPU of one command
 
 
@@ -87,29 +88,24 @@ class Run:
 
 
 def _tree_rss(root: int) -> int:
-    """Sum of VmRSS over `root` and its descendants (Linux /proc)."""
+    """Sum of resident memory over `root` and its descendants (Linux /proc)."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
+    pages: dict[int, int] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
             continue
         try:
-            with open(f"/proc/{entry.name}/status") as status:
-                ppid, kb = 0, 0
-                for line in status:
-                    if line.startswith("PPid:"):
-                        ppid = int(line.split()[1])
-                    elif line.startswith("VmRSS:"):
-                        kb = int(line.split()[1])
-        except OSError:
+            with open(f"/proc/{name}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
             continue
-        pid = int(entry.name)
-        children.setdefault(ppid, []).append(pid)
-        rss[pid] = kb * 1024
+        pid = int(name)
+        children.setdefault(int(fields[1]), []).append(pid)  # field 4: the parent
+        pages[pid] = int(fields[21])  # field 24: resident pages
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        total += pages.get(pid, 0) * PAGE
         todo += children.get(pid, [])
     return total
 
@@ -135,7 +131,7 @@ def run(command: list[str], stdin: bytes | None = None) -> Run:
 
         def poll() -> None:
             nonlocal peak
-            while not done.wait(0.02):
+            while not done.wait(0.1):
                 peak = max(peak, _tree_rss(process.pid))
 
         poller = threading.Thread(target=poll, daemon=True)
@@ -302,14 +298,20 @@ def main() -> int:
     parser.add_argument(
         "--skip-stitch", action="store_true", help="leave out the naive pydub stitch"
     )
+    parser.add_argument(
+        "--only",
+        choices=("startup", "scheduling", "builds"),
+        help="run one part (start-up always runs)",
+    )
     args = parser.parse_args()
     from digest_testing.fake_edge import FakeEdgeServer
 
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}")
+    # always: digest --help is also the baseline of the warm re-runs
     print("\n1. start-up (median of %d runs, round robin; peak RSS of the process)" % args.repeat)
     s = startup(args.repeat)
     for name, r in s.items():
-        print(f"  {name:<30} {r.wall:6.3f} s  {r.rss / MiB:6.1f} MiB")
+        print(f"  {name:<30} {r.wall:6.3f} s wall {r.cpu:6.3f} s CPU {r.rss / MiB:6.1f} MiB")
     edge_help, bare = s["edge-tts --help"].wall, s["python -c pass"].wall
     print(
         ratio_line(
@@ -329,16 +331,19 @@ def main() -> int:
     )
     print(ratio_line("import digest.cli vs python -c pass", s["import digest.cli"].wall, bare))
 
-    print("\n5. scheduling: 8,000 in-memory chunks (FakeEngine, near-zero cost), concurrency 6")
-    limited, unlimited = scheduling()
-    print(
-        ratio_line(
-            "concurrency 6 vs no limit (per-chunk work)",
-            limited,
-            unlimited,
-            target="[< 1 s at concurrency 6]",
+    if args.only in (None, "scheduling"):
+        print("\n5. scheduling: 8,000 in-memory chunks (FakeEngine, near-zero cost), concurrency 6")
+        limited, unlimited = scheduling()
+        print(
+            ratio_line(
+                "concurrency 6 vs no limit (per-chunk work)",
+                limited,
+                unlimited,
+                target="[< 1 s at concurrency 6]",
+            )
         )
-    )
+    if args.only in ("startup", "scheduling"):
+        return 0
 
     sizes = ["seed"] + [name for name in SIZES if name != "3 hours" or args.three_hours]
     help_time = s["digest --help"].wall
