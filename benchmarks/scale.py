@@ -150,21 +150,23 @@ def run(command: list[str], stdin: bytes | None = None) -> Run:
     return Run(wall, cpu, peak, out.decode())
 
 
+def median_of(runs: list[Run]) -> Run:
+    """Median wall and CPU, highest peak RSS."""
+    return Run(
+        statistics.median(r.wall for r in runs),
+        statistics.median(r.cpu for r in runs),
+        max(r.rss for r in runs),
+        runs[0].stdout,
+    )
+
+
 def median_runs(commands: dict[str, list[str]], repeat: int, stdin: dict) -> dict[str, Run]:
     """Each command `repeat` times, round robin (so a burst of load hits all alike); medians."""
     runs: dict[str, list[Run]] = {name: [] for name in commands}
     for _ in range(repeat):
         for name, command in commands.items():
             runs[name].append(run(command, stdin.get(name)))
-    return {
-        name: Run(
-            statistics.median(r.wall for r in rs),
-            statistics.median(r.cpu for r in rs),
-            max(r.rss for r in rs),
-            rs[0].stdout,
-        )
-        for name, rs in runs.items()
-    }
+    return {name: median_of(rs) for name, rs in runs.items()}
 
 
 def ratio_line(label: str, value: float, base: float, unit: str = "s", target: str = "") -> str:
@@ -376,9 +378,15 @@ def main() -> int:
                     else 0.0
                 )
                 server.clear()
-                warm = run(
-                    build_command(article, engine, cache, scratch / f"warm-{engine}-{size}", url)
-                )
+                warm_runs = [
+                    run(
+                        build_command(
+                            article, engine, cache, scratch / f"warm{k}-{engine}-{size}", url
+                        )
+                    )
+                    for k in range(3)
+                ]
+                warm = median_of(warm_runs)
                 summary = json.loads(cold.stdout)
                 stitch = None
                 if engine == "edge" and size != "seed" and not args.skip_stitch:
@@ -386,18 +394,13 @@ def main() -> int:
                     for how in ("digest", "naive"):
                         folder = scratch / f"stitch-{how}-{size}"
                         folder.mkdir()
-                        r = run(
-                            [
-                                sys.executable,
-                                "-c",
-                                STITCH,
-                                str(article),
-                                str(cache),
-                                str(folder),
-                                how,
-                            ]
-                        )
-                        stitch[how] = (json.loads(r.stdout)["seconds"], r.rss)
+                        command = [sys.executable, "-c", STITCH, str(article), str(cache)]
+                        times, rss = [], 0
+                        for _ in range(3 if how == "digest" else 1):  # the naive way is slow
+                            r = run(command + [str(folder), how])
+                            times.append(json.loads(r.stdout)["seconds"])
+                            rss = max(rss, r.rss)
+                        stitch[how] = (statistics.median(times), rss)
                 rows.append((size, engine, summary, cold, warm, floor, stitch))
                 print(
                     f"  built {size} with {engine}: {summary['duration'] / 60:.1f} min of audio",
@@ -415,7 +418,7 @@ def main() -> int:
             f"    cold {cold.wall:7.2f} s wall, {cold.cpu:7.2f} s CPU ({cold.cpu / cold.wall:.2f} cores), peak RSS {cold.rss / MiB:6.1f} MiB  [<= 120 MiB]"
         )
         print(
-            f"    warm {warm.wall:7.2f} s wall, {warm.cpu:7.2f} s CPU, peak RSS {warm.rss / MiB:6.1f} MiB  [<= 120 MiB]"
+            f"    warm {warm.wall:7.2f} s wall (median of 3), {warm.cpu:7.2f} s CPU, peak RSS {warm.rss / MiB:6.1f} MiB  [<= 120 MiB]"
         )
         if engine == "edge":
             print(ratio_line("cold build vs pacing floor", cold.wall, floor, target="[<= 1.1x]"))
