@@ -1,11 +1,14 @@
 """Benchmark: issue 14's figures ("fast at every size"), each as a ratio to a baseline of the same run.
 
-    python benchmarks/scale.py [--three-hours] [--repeat 5] [--latency 0.5] [--speed 20]
+    python benchmarks/scale.py [--three-hours] [--skip-stitch] [--only startup|scheduling|builds]
+                               [--repeat 5] [--latency 0.5] [--speed 20]
 
 Sizes: the seed article, and 10-minute and 1-hour articles generated from the
-sample texts in tests/data (`--three-hours` adds a 3-hour one: about four more
-minutes on a 2-core machine).  "N minutes" is measured in the fake edge
-service's speech (0.192 s per character); the offline voice speaks faster.
+sample texts in tests/data.  The default run takes about 4 minutes on a 2-core
+machine; `--three-hours` adds a 3-hour article and about 5.5 minutes (3 of them
+the naive pydub stitch, which `--skip-stitch` leaves out).  "N minutes" is
+measured in the fake edge service's speech (0.192 s per character); the
+offline voice speaks a little faster.
 
 Every build is a real `digest build` process (python start-up included); edge
 builds talk to `digest_testing/fake_edge.py` through the real edge-tts client,
