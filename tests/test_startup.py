@@ -71,5 +71,5 @@ def test_the_check_sees_a_heavy_import():
         text=True,
         check=True,
     )
+    # (only the package itself: whether it builds OpenCC at import is its own business)
     assert "digest.normalization" in heavy_among(imported_modules(done.stderr))
-    assert "opencc" in heavy_among(imported_modules(done.stderr))
