@@ -199,13 +199,13 @@ def scheduling(chunks: int = 8000, concurrency: int = 6) -> tuple[float, float]:
     import asyncio
 
     from digest.cache import ClipCache
-    from digest.engines.base import VoiceSettings
+    from digest.engines.base import Boundary, Speech, VoiceSettings
     from digest.script import Script, ScriptChapter
     from digest.synthesis import MAX_CONCURRENCY, synthesize_script
     from digest_testing.fake_engine import FakeEngine, tone_speech
 
-    speech = tone_speech("短句。")
-    engine = FakeEngine(handler=lambda text, voice: speech)
+    audio = tone_speech("短句。").audio  # 0.6 s: one short clip serves every chunk
+    engine = FakeEngine(handler=lambda text, voice: Speech(audio, (Boundary(0.0, 0.5, text),)))
     texts = [f"第{i}句。" for i in range(chunks)]
     script = Script(
         "t", "zh-CN", tuple(ScriptChapter(f"c{c}", tuple(texts[c::10])) for c in range(10))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 
 from digest.cache import ClipCache
-from digest.engines.base import VoiceSettings
+from digest.engines.base import Boundary, Speech, VoiceSettings
 from digest.script import Script, ScriptChapter
 from digest.synthesis import SynthesisStats, _AdaptiveLimit, synthesize_script
 from digest_testing.fake_engine import FakeEngine, tone_speech
@@ -107,8 +107,8 @@ class YieldingEngine(FakeEngine):
     """FakeEngine at near-zero cost that yields once per request, as a network engine does."""
 
     def __init__(self) -> None:
-        speech = tone_speech("短句。")
-        super().__init__(handler=lambda text, voice: speech)
+        audio = tone_speech("短句。").audio  # 0.6 s: one short clip serves every chunk
+        super().__init__(handler=lambda text, voice: Speech(audio, (Boundary(0.0, 0.5, text),)))
         self.in_flight = self.peak = 0
 
     async def synthesize(self, text, voice):
