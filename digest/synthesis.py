@@ -160,92 +160,152 @@ async def synthesize_script(
     stats: SynthesisStats | None = None,
     check: ClipChecker | None = None,
 ) -> list[list[Clip]]:
-    """Speak every chunk of `script`; clips come back grouped by chapter, in order."""
-    stats = stats if stats is not None else SynthesisStats()
-    limit = _AdaptiveLimit(max(1, min(concurrency, MAX_CONCURRENCY)))
-    total = script.chunk_count
-    done = 0
-    # Scattered failures are retried chunk by chunk; a long unbroken run of them
-    # means the service is down, and retrying every chunk would only hammer it.
-    failures_in_a_row = 0
-    give_up_after = max(10, 2 * limit.limit)
+    """Speak every chunk of `script`; clips come back grouped by chapter, in order.
 
-    def tick() -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, total)
-
-    async def one(chapter: int, index: int, text: str) -> Clip:
-        nonlocal failures_in_a_row
-        key = clip_key(engine.name, engine.version, voice, text)
-        entry = cache.get_entry(key)
-        if entry is not None:
-            cached = entry.speech
-            stored = entry.fields.get(LOUDNESS_FIELD)
-            try:
-                frames = check_complete(cached.audio, cached.boundaries)
-                blocks = await check(text, frames, stored) if check else None
-            except EngineError:
-                pass  # a damaged cache entry: synthesize it again
-            else:
-                if blocks is not None and stored is None:  # an entry from before loudness
-                    cache.put(key, cached, fields=clip_fields(blocks))
-                stats.cached += 1
-                tick()
-                return Clip(chapter, index, frames, cached.boundaries, cached=True, blocks=blocks)
-        for attempt in range(1, retry.attempts + 1):
-            async with limit:
-                stats.requests += 1
-                try:
-                    speech = await asyncio.wait_for(
-                        engine.synthesize(text, voice), retry.deadline(text)
-                    )
-                    frames = check_complete(speech.audio, speech.boundaries)
-                    check_covered(text, speech.boundaries)
-                    blocks = await check(text, frames, None) if check else None
-                except asyncio.TimeoutError:
-                    error = EngineError(
-                        f"no complete answer within {retry.deadline(text):.0f} s", retryable=True
-                    )
-                except EngineError as exc:
-                    error = exc
-                else:
-                    failures_in_a_row = 0
-                    cache.put(key, speech, fields=clip_fields(blocks))
-                    tick()
-                    return Clip(
-                        chapter, index, frames, speech.boundaries, cached=False, blocks=blocks
-                    )
-            failures_in_a_row += 1
-            if error.throttled:
-                stats.throttled += 1
-                limit.halve()
-            if failures_in_a_row >= give_up_after:
-                raise SynthesisError(
-                    f"the {engine.name} engine looks down: {failures_in_a_row} requests in a row"
-                    f" failed, giving up (last error: {error})"
-                )
-            if not error.retryable or attempt == retry.attempts:
-                tries = f" after {attempt} attempts" if attempt > 1 else ""
-                raise SynthesisError(
-                    f"{describe_chunk(script, chapter, text)} failed{tries}: {error}"
-                )
-            stats.retries += 1
-            await asyncio.sleep(retry.delay(attempt))
-        raise AssertionError("unreachable")
-
-    work = [
-        (c, i, text)
+    Raises SynthesisError when a chunk fails for good or the engine looks down.
+    `check` measures each clip and refuses one that is not speech (see digest.checks).
+    """
+    run = _Run(script, engine, voice, cache, concurrency, retry, progress, stats, check)
+    chunks = [
+        _Chunk(c, i, text)
         for c, chapter in enumerate(script.chapters)
         for i, text in enumerate(chapter.chunks)
     ]
     # Longest chunks first (tasks start in the order they are made, and the limiter
     # is first come, first served): a long chunk started last would finish alone
-    # after all the others.  `tasks` stays in script order, and so do the clips.
-    longest_first = sorted(range(len(work)), key=lambda k: -len(work[k][2]))
-    started = {k: asyncio.ensure_future(one(*work[k])) for k in longest_first}
-    tasks = [started[k] for k in range(len(work))]
+    # after all the others.  The clips still come back in script order.
+    longest_first = sorted(range(len(chunks)), key=lambda k: -len(chunks[k].text))
+    clips = await _all_or_nothing([run.clip(chunks[k]) for k in longest_first], longest_first)
+    return _by_chapter(script, clips)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    chapter: int
+    index: int  # position within the chapter
+    text: str
+
+
+class _Run:
+    """The state one synthesis run shares across its chunks: the limit on requests in
+    flight, the run of failures in a row, the progress count."""
+
+    def __init__(
+        self,
+        script: Script,
+        engine: Engine,
+        voice: VoiceSettings,
+        cache: ClipCache,
+        concurrency: int,
+        retry: RetryPolicy,
+        progress: Progress | None,
+        stats: SynthesisStats | None,
+        check: ClipChecker | None,
+    ):
+        self.script, self.engine, self.voice, self.cache = script, engine, voice, cache
+        self.retry, self.progress, self.check = retry, progress, check
+        self.stats = stats if stats is not None else SynthesisStats()
+        self.limit = _AdaptiveLimit(max(1, min(concurrency, MAX_CONCURRENCY)))
+        self.done = 0
+        # Scattered failures are retried chunk by chunk; a long unbroken run of them
+        # means the service is down, and retrying every chunk would only hammer it.
+        self.failures_in_a_row = 0
+        self.give_up_after = max(10, 2 * self.limit.limit)
+
+    def key(self, chunk: _Chunk) -> str:
+        return clip_key(self.engine.name, self.engine.version, self.voice, chunk.text)
+
+    def tick(self) -> None:
+        self.done += 1
+        if self.progress:
+            self.progress(self.done, self.script.chunk_count)
+
+    async def clip(self, chunk: _Chunk) -> Clip:
+        """The chunk's clip: from the cache when a sound entry is there, else spoken."""
+        return await self.from_cache(chunk) or await self.speak(chunk)
+
+    async def from_cache(self, chunk: _Chunk) -> Clip | None:
+        """A cached clip that passes every check a fresh one must pass; None if there is none."""
+        key = self.key(chunk)
+        entry = self.cache.get_entry(key)
+        if entry is None:
+            return None
+        cached = entry.speech
+        stored = entry.fields.get(LOUDNESS_FIELD)
+        try:
+            frames = check_complete(cached.audio, cached.boundaries)
+            blocks = await self.check(chunk.text, frames, stored) if self.check else None
+        except EngineError:
+            return None  # a damaged cache entry: synthesize it again
+        if blocks is not None and stored is None:  # an entry from before loudness
+            self.cache.put(key, cached, fields=clip_fields(blocks))
+        self.stats.cached += 1
+        self.tick()
+        return Clip(
+            chunk.chapter, chunk.index, frames, cached.boundaries, cached=True, blocks=blocks
+        )
+
+    async def speak(self, chunk: _Chunk) -> Clip:
+        """Ask the engine, retrying what can clear up, until a clip passes every check."""
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                return await self.request(chunk)
+            except EngineError as error:
+                await self.after_failure(chunk, error, attempt)
+        raise AssertionError("after_failure raises on the last attempt")
+
+    async def request(self, chunk: _Chunk) -> Clip:
+        """One request under the limit and the deadline; the answer checked and cached."""
+        async with self.limit:
+            self.stats.requests += 1
+            deadline = self.retry.deadline(chunk.text)
+            try:
+                speech = await asyncio.wait_for(
+                    self.engine.synthesize(chunk.text, self.voice), deadline
+                )
+            except asyncio.TimeoutError:
+                raise EngineError(
+                    f"no complete answer within {deadline:.0f} s", retryable=True
+                ) from None
+            frames = check_complete(speech.audio, speech.boundaries)
+            check_covered(chunk.text, speech.boundaries)
+            blocks = await self.check(chunk.text, frames, None) if self.check else None
+        self.failures_in_a_row = 0
+        self.cache.put(self.key(chunk), speech, fields=clip_fields(blocks))
+        self.tick()
+        return Clip(
+            chunk.chapter, chunk.index, frames, speech.boundaries, cached=False, blocks=blocks
+        )
+
+    async def after_failure(self, chunk: _Chunk, error: EngineError, attempt: int) -> None:
+        """Slow down if throttled; give up on an outage or a last attempt; else back off."""
+        self.failures_in_a_row += 1
+        if error.throttled:
+            self.stats.throttled += 1
+            self.limit.halve()
+        if self.failures_in_a_row >= self.give_up_after:
+            raise SynthesisError(
+                f"the {self.engine.name} engine looks down: {self.failures_in_a_row} requests"
+                f" in a row failed, giving up (last error: {error})"
+            )
+        if not error.retryable or attempt == self.retry.attempts:
+            tries = f" after {attempt} attempts" if attempt > 1 else ""
+            where = describe_chunk(self.script, chunk.chapter, chunk.text)
+            raise SynthesisError(f"{where} failed{tries}: {error}")
+        self.stats.retries += 1
+        await asyncio.sleep(self.retry.delay(attempt))
+
+
+async def _all_or_nothing(work: list[Awaitable[Clip]], order: list[int]) -> list[Clip]:
+    """Run `work` concurrently (started in list order); results by `order`'s positions.
+
+    The first failure stops the run: every other task is cancelled exactly once
+    and awaited before the failure is raised, so no request outlives the loop.
+    """
+    started = [asyncio.ensure_future(w) for w in work]
+    tasks: list[asyncio.Future[Clip]] = [started[0]] * len(started)
+    for task, position in zip(started, order):
+        tasks[position] = task
     first: set[asyncio.Future] = set()
     try:
         # Not gather(): a cancelled gather cancels every task and returns as soon
@@ -263,7 +323,10 @@ async def synthesize_script(
     for task in [t for t in tasks if t in first] + tasks:
         if not task.cancelled() and task.exception() is not None:
             raise task.exception()  # type: ignore[misc]
-    clips = [task.result() for task in tasks]
+    return [task.result() for task in tasks]
+
+
+def _by_chapter(script: Script, clips: list[Clip]) -> list[list[Clip]]:
     grouped: list[list[Clip]] = [[] for _ in script.chapters]
     for clip in clips:
         grouped[clip.chapter].append(clip)
