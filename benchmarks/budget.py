@@ -20,7 +20,7 @@ from pathlib import Path
 
 from digest.article import parse_article
 from digest.budget import estimate_chunk, speech_units
-from digest.engines import VoiceSettings, create_engine
+from digest.engines import Speaker, create_engine
 from digest.mp3 import read_frames
 from digest.reading import read_text
 from digest.script import build_script, split_sentences
@@ -57,7 +57,7 @@ def solve(rows: list[tuple[list[float], float]]) -> list[float]:
 
 def main() -> None:
     engine = create_engine("offline")
-    voice = VoiceSettings(voice="cmn", locale="zh-CN")
+    voice = Speaker(voice="cmn", locale="zh-CN")
     calibration: list[tuple[list[float], float]] = []
     held_out: list[tuple[str, str, float, float]] = []  # article, chunk, real, estimate
     started = time.perf_counter()

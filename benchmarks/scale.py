@@ -199,7 +199,7 @@ def scheduling(chunks: int = 8000, concurrency: int = 6) -> tuple[float, float]:
     import asyncio
 
     from digest.cache import ClipCache
-    from digest.engines.base import Boundary, Speech, VoiceSettings
+    from digest.engines.base import Boundary, Speaker, Speech
     from digest.script import Script, ScriptChapter
     from digest.synthesis import MAX_CONCURRENCY, synthesize_script
     from digest_testing.fake_engine import FakeEngine, tone_speech
@@ -210,7 +210,7 @@ def scheduling(chunks: int = 8000, concurrency: int = 6) -> tuple[float, float]:
     script = Script(
         "t", "zh-CN", tuple(ScriptChapter(f"c{c}", tuple(texts[c::10])) for c in range(10))
     )
-    voice = VoiceSettings(voice="fake-voice")
+    voice = Speaker(voice="fake-voice")
 
     def timed(limit: int) -> float:
         import digest.synthesis as synthesis

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from digest.article import Section, parse_article
 from digest.budget import estimate_chunks, fit_stories
-from digest.engines import select_engine
+from digest.engines import Speaker, select_engine
 from digest.episode import TAIL, Episode, assemble, set_loudness
 from digest.errors import InputError, OutputError
 from digest.files import ensure_folder, write_atomically
@@ -196,7 +196,7 @@ def plan_briefing(
         preset = _story_preset(len(story_segments), story, presets, show)
         try:
             vocabulary = options.build.vocabulary or preset.vocabulary or "keep"
-            script = _story_script(story, preset.settings.locale, lexicon, chunk_chars, vocabulary)
+            script = _story_script(story, preset.speaker.locale, lexicon, chunk_chars, vocabulary)
             for warning in script.warnings:
                 warn(f"{story.name}: {warning}")
         except InputError as exc:
@@ -222,7 +222,7 @@ def plan_briefing(
             text = templates.transition.format(source=story.site, headline=segment.script.title)
         else:
             text = templates.transition_no_source.format(headline=segment.script.title)
-        locale = segment.preset.settings.locale
+        locale = segment.preset.speaker.locale
         headline, *sections = segment.script.chapters
         transition = _spoken("", text, locale, lexicon)
         headline = replace(
@@ -236,7 +236,7 @@ def plan_briefing(
         )
 
     host = presets[0]
-    locale = host.settings.locale
+    locale = host.speaker.locale
     spoken, weekday = spoken_date(date)
     headlines = [s.script.title for s in story_segments]
     values = {
@@ -263,7 +263,7 @@ def plan_briefing(
 
 
 def _chapter_estimates(segment: Segment, engine_name: str) -> list[float]:
-    rate = segment.preset.settings.rate
+    rate = segment.preset.speaker.rate
     return [estimate_chunks(c.chunks, engine_name, rate) for c in segment.script.chapters]
 
 
@@ -411,21 +411,21 @@ def build_briefing(
     concurrency = capped_concurrency(build, warn)
     cache = open_cache(build, warn)
 
-    # One synthesis run per voice: chapters of every segment that voice reads.
-    groups: dict[object, list[int]] = {}
-    # The engine is chosen once (one briefing never mixes engines); each preset's voice on it.
-    voices = [select_engine(engine, s.preset.engine, s.preset.settings)[1] for s in plan.segments]
-    for index, voice in enumerate(voices):
-        groups.setdefault(voice, []).append(index)
+    # One synthesis run per speaker: chapters of every segment that speaker reads.
+    groups: dict[Speaker, list[int]] = {}
+    # The engine is chosen once (one briefing never mixes engines); each preset's speaker on it.
+    speakers = [select_engine(engine, s.preset.engine, s.preset.speaker)[1] for s in plan.segments]
+    for index, speaker in enumerate(speakers):
+        groups.setdefault(speaker, []).append(index)
     stats = SynthesisStats()
     total_chunks = sum(s.script.chunk_count for s in plan.segments)
 
     async def speak_all():
         done_before = 0
         clips_by_segment: dict[int, list] = {}
-        for voice, members in groups.items():
+        for speaker, members in groups.items():
             chapters = tuple(c for i in members for c in plan.segments[i].script.chapters)
-            script = Script(plan.title, voice.locale, chapters)
+            script = Script(plan.title, speaker.locale, chapters)
             offset = done_before
             tick = (
                 (lambda done, total, offset=offset: progress(offset + done, total_chunks))
@@ -435,13 +435,13 @@ def build_briefing(
             clips = await synthesize_script(
                 script,
                 engine,
-                voice,
+                speaker,
                 cache,
                 concurrency=concurrency,
                 retry=build.retry,
                 progress=tick,
                 stats=stats,
-                check=clip_check(plan.segments[members[0]].preset, engine, voice),
+                check=clip_check(plan.segments[members[0]].preset, engine, speaker),
             )
             done_before += script.chunk_count
             position = 0
@@ -464,7 +464,7 @@ def build_briefing(
                 gaps.append(TAIL if last_segment else show.pauses.story)
             else:
                 gaps.append(show.pauses.section)
-    episode = assemble(Script(plan.title, voices[0].locale, tuple(chapters)), clips, gaps)
+    episode = assemble(Script(plan.title, speakers[0].locale, tuple(chapters)), clips, gaps)
     if bed is not None:
         from digest.bed import mix_under_intro
 
@@ -483,7 +483,7 @@ def build_briefing(
         date=plan.date,
         description="；".join(headlines),
         engine=engine.name,
-        voice=voices[0].voice,
+        voice=speakers[0].voice,
         cover=cover[0] if cover else None,
         cover_mime=cover[1] if cover else "image/jpeg",
         # One briefing per show and day: a rebuild replaces it, another show's keeps its name.

@@ -49,7 +49,7 @@ from typing import Any
 
 import platformdirs
 
-from digest.engines.base import Boundary, Speech, VoiceSettings
+from digest.engines.base import Boundary, Speaker, Speech
 from digest.files import (
     TEMP_SUFFIX,
     ensure_folder,
@@ -69,9 +69,9 @@ def default_cache_dir() -> Path:
     return platformdirs.user_cache_path("digest") / "clips"
 
 
-def clip_key(engine: str, engine_version: str, voice: VoiceSettings, text: str) -> str:
+def clip_key(engine: str, engine_version: str, speaker: Speaker, text: str) -> str:
     """The cache key of a clip: a digest of everything that decides its sound."""
-    identity = {"engine": engine, "engine_version": engine_version, **asdict(voice), "text": text}
+    identity = {"engine": engine, "engine_version": engine_version, **asdict(speaker), "text": text}
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode("utf-8")).hexdigest()
 
 

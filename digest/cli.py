@@ -343,7 +343,7 @@ def script(
     if as_json:
         document = {
             "title": prepared.script.title,
-            "voice": prepared.preset.settings.voice,
+            "voice": prepared.preset.speaker.voice,
             "locale": prepared.script.locale,
             "chapters": [{"title": c.title, "chunks": list(c.chunks)} for c in chapters],
         }
@@ -383,8 +383,8 @@ def voices(
         presets = list_presets()
     typer.echo("Presets (use with --voice):")
     for preset in presets:
-        if preset.settings.locale.startswith(locale) or preset.engine == "offline":
-            s = preset.settings
+        if preset.speaker.locale.startswith(locale) or preset.engine == "offline":
+            s = preset.speaker
             typer.echo(f"  {preset.name:<12} {preset.engine:<8} {s.voice:<30} {preset.description}")
     typer.echo("edge-tts voices:")
     for name, gender in EDGE_CHINESE_VOICES.items():
@@ -431,7 +431,7 @@ def normalize(
 
     with user_errors():
         preset = None if locale is not None else resolve_voice(voice)
-        target = check_locale(locale) if preset is None else preset.settings.locale
+        target = check_locale(locale) if preset is None else preset.speaker.locale
         vocabulary = vocabulary or (preset.vocabulary if preset else None) or "keep"
         if vocabulary not in VOCABULARIES:
             fail(f"--vocabulary {vocabulary!r} is not one of {', '.join(VOCABULARIES)}", 2)

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from digest.article import Article, parse_article
 from digest.cache import ClipCache, default_cache_dir, format_size, prune_to_cap
 from digest.checks import DEFAULT_SECONDS_PER_CHAR, ClipCheck, rate_factor
-from digest.engines import AUTO, Engine, EngineSettings, VoiceSettings, engine_class, select_engine
+from digest.engines import AUTO, Engine, EngineSettings, Speaker, engine_class, select_engine
 from digest.episode import Episode, assemble, set_loudness
 from digest.errors import InputError
 from digest.files import ensure_folder
@@ -228,7 +228,7 @@ def _prepare(text: str, name: str, options: BuildOptions, source: str) -> Prepar
     lexicon = load_lexicon(options.lexicon)
     script = build_script(
         article,
-        preset.settings.locale,
+        preset.speaker.locale,
         lexicon,
         max_chars=options.chunk_chars,
         vocabulary=options.vocabulary or preset.vocabulary or "keep",
@@ -264,27 +264,25 @@ def report_throttling(stats: SynthesisStats, warn: Warn) -> None:
         warn(f"the service throttled {stats.throttled} request(s); concurrency was lowered")
 
 
-def choose_engine(
-    preset: VoicePreset, options: BuildOptions, warn: Warn
-) -> tuple[Engine, VoiceSettings]:
+def choose_engine(preset: VoicePreset, options: BuildOptions, warn: Warn) -> tuple[Engine, Speaker]:
     """Pick one engine for the whole episode, and the voice it speaks with."""
     return select_engine(
         options.engine,
         preset.engine,
-        preset.settings,
+        preset.speaker,
         options.engine_settings,
         probe_timeout=options.probe_timeout,
         warn=warn,
     )
 
 
-def clip_check(preset: VoicePreset, engine: Engine, voice: VoiceSettings) -> ClipCheck:
+def clip_check(preset: VoicePreset, engine: Engine, speaker: Speaker) -> ClipCheck:
     """The per-clip speech check: the preset's speaking-rate bounds if it is for this
     engine, else the engine's defaults (none known: dead air is still checked)."""
     bounds = (preset.engine == engine.name and preset.seconds_per_char) or (
         DEFAULT_SECONDS_PER_CHAR.get(engine.name)
     )
-    return ClipCheck(bounds or None, rate_factor(voice.rate))
+    return ClipCheck(bounds or None, rate_factor(speaker.rate))
 
 
 def report_loudness(episode: Episode, warn: Warn) -> None:
@@ -407,14 +405,14 @@ def _build(
     ensure_folder(options.output_dir, "output folder")
     cache = open_cache(options, warn)
     concurrency = capped_concurrency(options, warn)
-    engine, voice = choose_engine(prepared.preset, options, warn)
-    check = clip_check(prepared.preset, engine, voice) if options.check_clips else None
+    engine, speaker = choose_engine(prepared.preset, options, warn)
+    check = clip_check(prepared.preset, engine, speaker) if options.check_clips else None
     stats = SynthesisStats()
     clips = run_interruptible(
         synthesize_script(
             prepared.script,
             engine,
-            voice,
+            speaker,
             cache,
             concurrency=concurrency,
             retry=options.retry,
@@ -434,7 +432,7 @@ def _build(
         date=options.date or dt.date.today(),
         description=describe(prepared.article),
         engine=engine.name,
-        voice=voice.voice,
+        voice=speaker.voice,
         cover=cover[0] if cover else None,
         cover_mime=cover[1] if cover else "image/jpeg",
         source_id=source_id(prepared.source),
@@ -445,4 +443,4 @@ def _build(
         if pruned is not None:
             cap = format_size(settings.cache_max_size)
             warn(f"the clip cache was over its {cap} limit: {pruned.describe()}")
-    return BuildResult(files, episode, info, engine.name, voice.voice, stats)
+    return BuildResult(files, episode, info, engine.name, speaker.voice, stats)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from digest.cache import ClipCache, clip_key
 from digest.checks import LOUDNESS_FIELD, clip_fields
 from digest.coverage import check_covered
-from digest.engines.base import Boundary, Engine, EngineError, VoiceSettings
+from digest.engines.base import Boundary, Engine, EngineError, Speaker
 from digest.errors import SynthesisError
 from digest.loudness import Blocks
 from digest.mp3 import Frames, Mp3Error, read_frames
@@ -151,7 +151,7 @@ async def _settle(tasks: list[asyncio.Future]) -> None:
 async def synthesize_script(
     script: Script,
     engine: Engine,
-    voice: VoiceSettings,
+    speaker: Speaker,
     cache: ClipCache,
     *,
     concurrency: int = 6,
@@ -165,7 +165,7 @@ async def synthesize_script(
     Raises SynthesisError when a chunk fails for good or the engine looks down.
     `check` measures each clip and refuses one that is not speech (see digest.checks).
     """
-    run = _Run(script, engine, voice, cache, concurrency, retry, progress, stats, check)
+    run = _Run(script, engine, speaker, cache, concurrency, retry, progress, stats, check)
     chunks = [
         _Chunk(c, i, text)
         for c, chapter in enumerate(script.chapters)
@@ -194,7 +194,7 @@ class _Run:
         self,
         script: Script,
         engine: Engine,
-        voice: VoiceSettings,
+        speaker: Speaker,
         cache: ClipCache,
         concurrency: int,
         retry: RetryPolicy,
@@ -202,7 +202,7 @@ class _Run:
         stats: SynthesisStats | None,
         check: ClipChecker | None,
     ):
-        self.script, self.engine, self.voice, self.cache = script, engine, voice, cache
+        self.script, self.engine, self.speaker, self.cache = script, engine, speaker, cache
         self.retry, self.progress, self.check = retry, progress, check
         self.stats = stats if stats is not None else SynthesisStats()
         self.limit = _AdaptiveLimit(max(1, min(concurrency, MAX_CONCURRENCY)))
@@ -213,7 +213,7 @@ class _Run:
         self.give_up_after = max(10, 2 * self.limit.limit)
 
     def key(self, chunk: _Chunk) -> str:
-        return clip_key(self.engine.name, self.engine.version, self.voice, chunk.text)
+        return clip_key(self.engine.name, self.engine.version, self.speaker, chunk.text)
 
     def tick(self) -> None:
         self.done += 1
@@ -261,7 +261,7 @@ class _Run:
             deadline = self.retry.deadline(chunk.text)
             try:
                 speech = await asyncio.wait_for(
-                    self.engine.synthesize(chunk.text, self.voice), deadline
+                    self.engine.synthesize(chunk.text, self.speaker), deadline
                 )
             except asyncio.TimeoutError:
                 raise EngineError(

@@ -10,7 +10,7 @@ from pathlib import Path
 import platformdirs
 
 from digest.engines import engine_names
-from digest.engines.base import VoiceSettings
+from digest.engines.base import Speaker
 from digest.errors import InputError
 
 if sys.version_info >= (3, 11):
@@ -60,7 +60,7 @@ _PITCH = re.compile(r"^([+-]?)(\d{1,3})Hz$", re.IGNORECASE)
 class VoicePreset:
     name: str
     engine: str
-    settings: VoiceSettings
+    speaker: Speaker  # who speaks: the engine voice, prosody and locale
     description: str = ""
     vocabulary: str | None = None  # "mainland" or "keep"; None: the default (keep)
     # Believable seconds per character at +0% (digest.checks); None: the engine's default.
@@ -126,7 +126,7 @@ def load_preset(path: Path) -> VoicePreset:
         locale = check_locale(data["locale"]) if "locale" in data else locale_of(voice)
         if vocabulary is not None and vocabulary not in VOCABULARIES:
             raise InputError(f"vocabulary {vocabulary!r} is not one of {', '.join(VOCABULARIES)}")
-        settings = VoiceSettings(
+        settings = Speaker(
             voice=voice,
             locale=locale,
             rate=parse_percent(data.get("rate", "+0%"), "rate"),
@@ -179,7 +179,7 @@ def resolve_voice(
     if name in presets:
         preset = presets[name]
     elif name in EDGE_CHINESE_VOICES:
-        preset = VoicePreset(name, "edge", VoiceSettings(voice=name, locale=locale_of(name)))
+        preset = VoicePreset(name, "edge", Speaker(voice=name, locale=locale_of(name)))
     else:
         known = ", ".join(sorted(presets))
         raise InputError(
@@ -192,7 +192,7 @@ def resolve_voice(
         overrides["pitch"] = parse_pitch(pitch)
     if volume is not None:
         overrides["volume"] = parse_percent(volume, "volume")
-    return replace(preset, settings=replace(preset.settings, **overrides))
+    return replace(preset, speaker=replace(preset.speaker, **overrides))
 
 
 def parse_percent(value: str, what: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from functools import lru_cache
 
 from digest.encoding import encode_pcm
-from digest.engines.base import Boundary, Speech, VoiceSettings
+from digest.engines.base import Boundary, Speaker, Speech
 from digest.mp3 import EPISODE_FORMAT
 from digest.sentences import sentence_spans
 
@@ -34,7 +34,7 @@ class FakeEngine:
         self,
         settings: object = None,
         *,
-        handler: Callable[[str, VoiceSettings], Speech] | None = None,
+        handler: Callable[[str, Speaker], Speech] | None = None,
     ):
         self.handler = handler or (lambda text, voice: tone_speech(text))
         self.calls: list[str] = []
@@ -42,9 +42,9 @@ class FakeEngine:
     def available(self, timeout: float = 0.0) -> bool:
         return True
 
-    async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:
+    async def synthesize(self, text: str, speaker: Speaker) -> Speech:
         self.calls.append(text)
-        return self.handler(text, voice)
+        return self.handler(text, speaker)
 
 
 def tone_speech(text: str) -> Speech:

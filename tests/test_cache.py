@@ -8,10 +8,10 @@ import time
 import pytest
 
 from digest.cache import ClipCache, clip_key
-from digest.engines.base import Boundary, Speech, VoiceSettings
+from digest.engines.base import Boundary, Speaker, Speech
 from digest.mp3 import silence
 
-VOICE = VoiceSettings(voice="zh-CN-XiaoxiaoNeural")
+VOICE = Speaker(voice="zh-CN-XiaoxiaoNeural")
 
 
 def test_key_depends_on_every_setting_and_the_exact_text():
@@ -20,10 +20,10 @@ def test_key_depends_on_every_setting_and_the_exact_text():
     variants = [
         clip_key("offline", "1", VOICE, "你好。"),
         clip_key("edge", "2", VOICE, "你好。"),
-        clip_key("edge", "1", VoiceSettings(voice="zh-CN-YunxiNeural"), "你好。"),
-        clip_key("edge", "1", VoiceSettings(voice=VOICE.voice, rate="+10%"), "你好。"),
-        clip_key("edge", "1", VoiceSettings(voice=VOICE.voice, pitch="+5Hz"), "你好。"),
-        clip_key("edge", "1", VoiceSettings(voice=VOICE.voice, volume="-5%"), "你好。"),
+        clip_key("edge", "1", Speaker(voice="zh-CN-YunxiNeural"), "你好。"),
+        clip_key("edge", "1", Speaker(voice=VOICE.voice, rate="+10%"), "你好。"),
+        clip_key("edge", "1", Speaker(voice=VOICE.voice, pitch="+5Hz"), "你好。"),
+        clip_key("edge", "1", Speaker(voice=VOICE.voice, volume="-5%"), "你好。"),
         clip_key("edge", "1", VOICE, "你好！"),
     ]
     assert len(set(variants)) == len(variants) and base not in variants

@@ -18,7 +18,7 @@ from mutagen.id3 import ID3
 from typer.testing import CliRunner
 
 from digest.cli import app
-from digest.engines.base import Boundary, Speech, VoiceSettings
+from digest.engines.base import Boundary, Speaker, Speech
 from digest.engines.offline import OfflineEngine
 from digest.ffmpeg import ffmpeg_exe
 from digest.loudness import analyze, measure, parse_target
@@ -76,7 +76,7 @@ class ScaledFakeEngine:
     def __init__(self, steps: int | tuple[int, int]):
         self.steps = steps
 
-    async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:
+    async def synthesize(self, text: str, speaker: Speaker) -> Speech:
         steps = self.steps
         if isinstance(steps, tuple):  # quiet and loud clips in one episode, by text
             steps = steps[len(text) % 2]
@@ -91,7 +91,7 @@ class PeakyFakeEngine:
     default_voice = "fake"
     version = "1"
 
-    async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:
+    async def synthesize(self, text: str, speaker: Speaker) -> Speech:
         frames = apply_gain(read_frames(fake_audio(text)), -8)
         middle = (frames.count // 2) * 144
         peak = apply_gain(read_frames(frames.data[middle : middle + 144]), 14)
@@ -126,7 +126,7 @@ def build_with(engine, tmp_path: Path, monkeypatch, **overrides):
 def offline_clip() -> bytes:
     speech = asyncio.run(
         OfflineEngine().synthesize(
-            "市交通委员会昨天宣布，从下月起，地铁一号线将延长运营一小时。", VoiceSettings("cmn")
+            "市交通委员会昨天宣布，从下月起，地铁一号线将延长运营一小时。", Speaker("cmn")
         )
     )
     return speech.audio

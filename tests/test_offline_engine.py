@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from digest.engines import offline
-from digest.engines.base import Boundary, EngineError, Speech, VoiceSettings
+from digest.engines.base import Boundary, EngineError, Speaker, Speech
 from digest.engines.espeak_voices import shift_pitch
 from digest.engines.offline import OfflineEngine
 from digest_testing.audio import decode_errors, decode_mp3, ffmpeg_exe
@@ -23,8 +23,8 @@ pytestmark = pytest.mark.skipif(
 )
 
 DATA = Path(__file__).parent / "data"
-CMN = VoiceSettings(voice="cmn")
-TW = VoiceSettings(voice="cmn", locale="zh-TW")
+CMN = Speaker(voice="cmn")
+TW = Speaker(voice="cmn", locale="zh-TW")
 
 SIMPLIFIED = (
     "今天天气很好，我们去公园散步吧！你觉得怎么样？"
@@ -42,8 +42,8 @@ def run(coro):
     return asyncio.run(coro)
 
 
-def speak(text: str, voice: VoiceSettings = CMN) -> Speech:
-    return run(OfflineEngine().synthesize(text, voice))
+def speak(text: str, speaker: Speaker = CMN) -> Speech:
+    return run(OfflineEngine().synthesize(text, speaker))
 
 
 def hanzi(text: str) -> int:
@@ -213,9 +213,9 @@ def test_boundary_estimate_fallback():
 
 
 def test_rate_changes_duration():
-    slow = duration(speak(SIMPLIFIED, VoiceSettings("cmn", rate="-20%")).audio)
+    slow = duration(speak(SIMPLIFIED, Speaker("cmn", rate="-20%")).audio)
     base = duration(speak(SIMPLIFIED).audio)
-    fast = duration(speak(SIMPLIFIED, VoiceSettings("cmn", rate="+30%")).audio)
+    fast = duration(speak(SIMPLIFIED, Speaker("cmn", rate="+30%")).audio)
     assert slow > base > fast
 
 
@@ -237,13 +237,13 @@ def test_setting_mapping():
 
 def test_pitch_changes_audio_but_not_later_clips():
     base = speak(SIMPLIFIED)
-    high = speak(SIMPLIFIED, VoiceSettings("cmn", pitch="+20Hz"))
+    high = speak(SIMPLIFIED, Speaker("cmn", pitch="+20Hz"))
     assert high.audio != base.audio
     assert speak(SIMPLIFIED).audio == base.audio
 
 
 def test_neural_voice_name_falls_back_to_cmn():
-    a = speak(TRADITIONAL, VoiceSettings("zh-TW-HsiaoChenNeural", locale="zh-TW"))
+    a = speak(TRADITIONAL, Speaker("zh-TW-HsiaoChenNeural", locale="zh-TW"))
     b = speak(TRADITIONAL, TW)
     assert a.audio == b.audio
 
@@ -254,7 +254,7 @@ def test_empty_text_and_unknown_voice_fail_without_retry():
             speak(text)
         assert ei.value.retryable is False
     with pytest.raises(EngineError) as ei:
-        speak("你好。", VoiceSettings("no-such-voice-xyz"))
+        speak("你好。", Speaker("no-such-voice-xyz"))
     assert ei.value.retryable is False
     assert speak("你好。").audio  # a bad voice leaves the engine usable
 
@@ -275,8 +275,8 @@ def test_deterministic_across_processes(tmp_path):
 
     code = (
         "import asyncio,hashlib,sys;from digest.engines.offline import OfflineEngine;"
-        "from digest.engines.base import VoiceSettings;"
-        f"print(hashlib.sha256(asyncio.run(OfflineEngine().synthesize({SIMPLIFIED!r},VoiceSettings('cmn'))).audio).hexdigest())"
+        "from digest.engines.base import Speaker;"
+        f"print(hashlib.sha256(asyncio.run(OfflineEngine().synthesize({SIMPLIFIED!r},Speaker('cmn'))).audio).hexdigest())"
     )
     root = Path(__file__).resolve().parents[1]
     out = subprocess.run(
@@ -289,7 +289,7 @@ def test_deterministic_across_processes(tmp_path):
 
 def test_concurrent_calls_do_not_corrupt_each_other():
     texts = [SIMPLIFIED, TRADITIONAL, "第一句话。第二句话！", "Hello world. 你好世界。"]
-    voices = [CMN, TW, VoiceSettings("cmn", rate="+20%"), CMN]
+    voices = [CMN, TW, Speaker("cmn", rate="+20%"), CMN]
     sequential = [speak(t, v) for t, v in zip(texts, voices)]
 
     async def together():

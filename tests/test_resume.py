@@ -110,7 +110,7 @@ def wait_for_ok(
 
 def cached_texts(texts: list[str], cache: Path) -> dict[str, bytes]:
     """The chunks whose clips are in the cache (a clip is complete when its .mp3 exists)."""
-    voice = resolve_voice(None).settings
+    voice = resolve_voice(None).speaker
     found = {}
     for text in texts:
         key = clip_key("edge", EdgeEngine.version, voice, text)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import asyncio
 
 from digest.cache import ClipCache
-from digest.engines.base import Boundary, Speech, VoiceSettings
+from digest.engines.base import Boundary, Speaker, Speech
 from digest.script import Script, ScriptChapter
 from digest.synthesis import SynthesisStats, _AdaptiveLimit, synthesize_script
 from digest_testing.fake_engine import FakeEngine, tone_speech
 
-VOICE = VoiceSettings(voice="fake-voice")
+VOICE = Speaker(voice="fake-voice")
 
 
 async def crowd(limit: _AdaptiveLimit, count: int, body) -> list[int]:

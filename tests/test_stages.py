@@ -11,7 +11,7 @@ import pytest
 from mutagen.id3 import ID3
 
 from digest.cache import ClipCache
-from digest.engines import Boundary, EngineError, Speech, VoiceSettings
+from digest.engines import Boundary, EngineError, Speaker, Speech
 from digest.episode import CHUNK_PAUSE, LEAD_IN, SECTION_PAUSE, TAIL, assemble
 from digest.errors import SynthesisError
 from digest.mp3 import read_frames
@@ -21,7 +21,7 @@ from digest.synthesis import RetryPolicy, SynthesisStats, synthesize_script
 from digest.tags import EpisodeInfo, build_tag
 from digest_testing.fake_engine import FakeEngine, audio_seconds, tone_speech
 
-VOICE = VoiceSettings(voice="fake-voice")
+VOICE = Speaker(voice="fake-voice")
 QUICK = RetryPolicy(attempts=3, base_delay=0.001, max_delay=0.002, timeout=5)
 SCRIPT = Script(
     title="测试节目",

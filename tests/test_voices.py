@@ -18,17 +18,17 @@ from digest.voices import (
 
 def test_bundled_presets_cover_mainland_female_male_and_taiwan():
     presets = {p.name: p for p in list_presets()}
-    voices = {p.settings.voice for p in presets.values()}
+    voices = {p.speaker.voice for p in presets.values()}
     assert {"zh-CN-XiaoxiaoNeural", "zh-CN-YunyangNeural", "zh-TW-HsiaoChenNeural"} <= voices
-    assert presets["hsiaochen"].settings.locale == "zh-TW"
+    assert presets["hsiaochen"].speaker.locale == "zh-TW"
 
 
 def test_raw_voice_names_and_overrides():
     preset = resolve_voice("zh-TW-YunJheNeural", rate="10%", pitch="-5Hz")
-    assert preset.settings.voice == "zh-TW-YunJheNeural"
-    assert preset.settings.locale == "zh-TW"
-    assert (preset.settings.rate, preset.settings.pitch) == ("+10%", "-5Hz")
-    assert resolve_voice().settings.voice == "zh-CN-XiaoxiaoNeural"
+    assert preset.speaker.voice == "zh-TW-YunJheNeural"
+    assert preset.speaker.locale == "zh-TW"
+    assert (preset.speaker.rate, preset.speaker.pitch) == ("+10%", "-5Hz")
+    assert resolve_voice().speaker.voice == "zh-CN-XiaoxiaoNeural"
 
 
 def test_locale_of_dialect_voice():
@@ -109,9 +109,9 @@ def test_good_user_preset_with_locale_and_vocabulary(user_presets):
         encoding="utf-8",
     )
     preset = resolve_voice("mine")
-    assert preset.settings.locale == "zh-TW"  # canonical spelling
+    assert preset.speaker.locale == "zh-TW"  # canonical spelling
     assert preset.vocabulary == "mainland"
-    assert preset.settings.rate == "+5%"
+    assert preset.speaker.rate == "+5%"
     assert load_preset(user_presets / "mine.toml") == preset
 
 
@@ -122,5 +122,5 @@ def test_known_locales():
         with pytest.raises(InputError, match="unknown locale"):
             check_locale(bad)
     # every bundled preset and every edge voice has a known locale
-    assert all(p.settings.locale in KNOWN_LOCALES for p in list_presets())
+    assert all(p.speaker.locale in KNOWN_LOCALES for p in list_presets())
     assert all(locale_of(v) in KNOWN_LOCALES for v in EDGE_CHINESE_VOICES)

@@ -26,8 +26,8 @@ from digest.engines.base import (
     Engine,
     EngineError,
     EngineSettings,
+    Speaker,
     Speech,
-    VoiceSettings,
 )
 from digest.errors import InputError
 
@@ -42,7 +42,7 @@ __all__ = [
     "EngineError",
     "EngineSettings",
     "Speech",
-    "VoiceSettings",
+    "Speaker",
     "create_engine",
     "engine_class",
     "engine_names",
@@ -105,12 +105,12 @@ def create_engine(name: str, settings: EngineSettings = EngineSettings()) -> Eng
 def select_engine(
     choice: str | Engine,
     preset_engine: str,
-    voice: VoiceSettings,
+    speaker: Speaker,
     settings: EngineSettings = EngineSettings(),
     *,
     probe_timeout: float = 3.0,
     warn: Callable[[str], None] = lambda message: None,
-) -> tuple[Engine, VoiceSettings]:
+) -> tuple[Engine, Speaker]:
     """Pick one engine for a whole episode, and the voice it speaks with.
 
     `choice` is an engine instance, an engine name, or `auto`.  `preset_engine`
@@ -120,12 +120,12 @@ def select_engine(
     voice, except that an offline-only voice cannot be sent to another engine.
     """
     if not isinstance(choice, str):
-        return choice, _voice_for(choice, preset_engine, voice)
+        return choice, _voice_for(choice, preset_engine, speaker)
     if choice != AUTO:
         engine_class(choice)  # an unknown name fails before the preset is considered
     if preset_engine == FALLBACK_ENGINE and choice not in (AUTO, FALLBACK_ENGINE):
         raise InputError(
-            f"voice {voice.voice!r} is an offline voice; the {choice} engine cannot use it"
+            f"voice {speaker.voice!r} is an offline voice; the {choice} engine cannot use it"
         )
     engine = create_engine(preset_engine if choice == AUTO else choice, settings)
     if choice == AUTO and engine.name != FALLBACK_ENGINE and not engine.available(probe_timeout):
@@ -134,14 +134,14 @@ def select_engine(
             " for this episode"
         )
         engine = create_engine(FALLBACK_ENGINE, settings)
-    return engine, _voice_for(engine, preset_engine, voice)
+    return engine, _voice_for(engine, preset_engine, speaker)
 
 
-def _voice_for(engine: Engine, preset_engine: str, voice: VoiceSettings) -> VoiceSettings:
+def _voice_for(engine: Engine, preset_engine: str, speaker: Speaker) -> Speaker:
     """The preset's voice when it belongs to `engine`, else the engine's default voice."""
     if engine.name == preset_engine:
-        return voice
-    return replace(voice, voice=type(engine).default_voice)
+        return speaker
+    return replace(speaker, voice=type(engine).default_voice)
 
 
 def _read_entry_points() -> None:

@@ -25,13 +25,18 @@ __all__ = [
     "EngineSettings",
     "EPISODE_FORMAT",
     "Speech",
-    "VoiceSettings",
+    "Speaker",
 ]
 
 
 @dataclass(frozen=True)
-class VoiceSettings:
-    """What a clip is spoken with; part of every cache key."""
+class Speaker:
+    """Who speaks a clip and how; part of every cache key.
+
+    In digest, "voice" always means the engine's own voice name (`Speaker.voice`).
+    A preset (`digest.voices.VoicePreset`, e.g. "xiaoxiao") is a named Speaker
+    plus the engine it belongs to; `--voice` accepts either a preset or a voice name.
+    """
 
     voice: str  # engine-specific voice name, e.g. "zh-CN-XiaoxiaoNeural" or "cmn"
     rate: str = "+0%"
@@ -83,6 +88,6 @@ class Engine(Protocol):
         Answers within about `timeout` seconds."""
         ...
 
-    async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:
+    async def synthesize(self, text: str, speaker: Speaker) -> Speech:
         """Speak `text` (non-empty, at most a few thousand bytes). Raise EngineError on failure."""
         ...

@@ -19,7 +19,7 @@ import aiohttp
 import edge_tts
 from edge_tts import exceptions as edge_errors
 
-from digest.engines.base import Boundary, EngineError, EngineSettings, Speech, VoiceSettings
+from digest.engines.base import Boundary, EngineError, EngineSettings, Speaker, Speech
 from digest.mp3 import EPISODE_FORMAT
 
 _TICKS_PER_SECOND = 10_000_000
@@ -81,14 +81,14 @@ class EdgeEngine:
         except OSError:
             return False
 
-    async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:
+    async def synthesize(self, text: str, speaker: Speaker) -> Speech:
         try:
             communicate = edge_tts.Communicate(
                 text,
-                voice.voice,
-                rate=voice.rate,
-                pitch=voice.pitch,
-                volume=voice.volume,
+                speaker.voice,
+                rate=speaker.rate,
+                pitch=speaker.pitch,
+                volume=speaker.volume,
                 boundary="SentenceBoundary",
                 proxy=self.proxy,
                 connect_timeout=self.connect_timeout,
@@ -122,9 +122,9 @@ class EdgeEngine:
                 throttled=exc.status == 429,
             ) from None
         except edge_errors.NoAudioReceived:
-            if await self._offered(voice.voice) is False:
+            if await self._offered(speaker.voice) is False:
                 raise EngineError(
-                    f"voice {voice.voice!r} is not offered by the service (see `digest voices`)",
+                    f"voice {speaker.voice!r} is not offered by the service (see `digest voices`)",
                     retryable=False,
                 ) from None
             raise EngineError("the service sent no audio", retryable=True) from None

@@ -46,7 +46,7 @@ import re
 
 from digest.encoding import ENCODER_QUALITY
 from digest.engines import espeak_binding as espeak
-from digest.engines.base import Boundary, EngineError, EngineSettings, Speech, VoiceSettings
+from digest.engines.base import Boundary, EngineError, EngineSettings, Speaker, Speech
 from digest.loudness import encode_leveled
 from digest.mp3 import EPISODE_FORMAT
 from digest.sentences import sentence_spans
@@ -125,19 +125,19 @@ def _boundaries(text: str, events, in_rate: int, duration: float) -> tuple[Bound
     return tuple(out)
 
 
-def _espeak_voice_name(voice: VoiceSettings) -> str:
+def _espeak_voice_name(speaker: Speaker) -> str:
     """The espeak voice to use; edge-tts names (``*Neural``) and blanks become ``cmn``."""
-    name = (voice.voice or "").strip()
+    name = (speaker.voice or "").strip()
     if not name or name.endswith("Neural"):
         return "cmn"  # also for zh-TW / zh-HK: cmn reads Traditional characters correctly
     return name
 
 
-def _speak_blocking(text: str, voice: VoiceSettings) -> Speech:
-    wpm = espeak_rate(voice.rate)
-    pitch = espeak_pitch_shift(voice.pitch)
-    amplitude = espeak_amplitude(voice.volume)
-    name = _espeak_voice_name(voice)
+def _speak_blocking(text: str, speaker: Speaker) -> Speech:
+    wpm = espeak_rate(speaker.rate)
+    pitch = espeak_pitch_shift(speaker.pitch)
+    amplitude = espeak_amplitude(speaker.volume)
+    name = _espeak_voice_name(speaker)
     with espeak.lock, espeak.fresh_espeak() as library:
         pcm, events = library.synth(text, name, wpm, pitch, amplitude)
         in_rate = library.sample_rate
@@ -178,7 +178,7 @@ class OfflineEngine:
             )
         return self._version
 
-    async def synthesize(self, text: str, voice: VoiceSettings) -> Speech:
+    async def synthesize(self, text: str, speaker: Speaker) -> Speech:
         if not text or not text.strip():
             raise EngineError("empty text", retryable=False)
-        return await asyncio.to_thread(_speak_blocking, text, voice)
+        return await asyncio.to_thread(_speak_blocking, text, speaker)
