@@ -283,14 +283,14 @@ class _Run:
         if error.throttled:
             self.stats.throttled += 1
             self.limit.halve()
+        where = describe_chunk(self.script, chunk.chapter, chunk.text)
         if self.failures_in_a_row >= self.give_up_after:
             raise SynthesisError(
                 f"the {self.engine.name} engine looks down: {self.failures_in_a_row} requests"
-                f" in a row failed, giving up (last error: {error})"
+                f" in a row failed, giving up (the last, {where}: {error})"
             )
         if not error.retryable or attempt == self.retry.attempts:
             tries = f" after {attempt} attempts" if attempt > 1 else ""
-            where = describe_chunk(self.script, chunk.chapter, chunk.text)
             raise SynthesisError(f"{where} failed{tries}: {error}")
         self.stats.retries += 1
         await asyncio.sleep(self.retry.delay(attempt))
