@@ -131,15 +131,25 @@ def source_identity(source: str | Path, text: str) -> str:
         return "file:" + str(Path(source).absolute())
 
 
-def read_bounded(path: Path, limit: int, name: str) -> bytes:
+def read_bounded(
+    path: Path, limit: int, name: str, *, limit_text: str = "", setting: str | None = None
+) -> bytes:
     """The bytes of `path`, refusing (InputError) anything over `limit` bytes.
 
     Reads at most `limit + 1` bytes, so /dev/zero or a growing file cannot
-    exhaust memory, whatever the file's size says.
+    exhaust memory, whatever the file's size says.  `limit_text` says the limit
+    in the caller's terms (default: the bytes); `setting` is the option behind it.
     """
+    too_big = f"{name} is larger than the limit of {limit_text or f'{limit:,} bytes'}"
     try:
+        if path.is_dir():
+            raise InputError(f"{name} is a directory, not a file")
+        if path.exists() and path.stat().st_size > limit:  # refused without reading
+            raise InputError(too_big, setting=setting)
         with open(path, "rb") as handle:
             data = handle.read(limit + 1)
+    except InputError:
+        raise
     except IsADirectoryError:
         raise InputError(f"{name} is a directory, not a file") from None
     except FileNotFoundError:
@@ -150,7 +160,7 @@ def read_bounded(path: Path, limit: int, name: str) -> bytes:
         reason = (exc.strerror or str(exc)).replace("\n", " ")
         raise InputError(f"{name} could not be read: {reason}") from None
     if len(data) > limit:
-        raise InputError(f"{name} is larger than the limit of {limit:,} bytes")
+        raise InputError(too_big, setting=setting)
     return data
 
 
@@ -175,39 +185,15 @@ def _read_stdin(max_chars: int) -> bytes:
 
 
 def _read_file(path: Path, name: str, max_chars: int) -> bytes:
-    try:
-        if path.is_dir():
-            raise InputError(f"{name} is a directory, not an article file")
-        if not path.exists():
-            raise InputError(f"{name} does not exist")
-        max_bytes = _max_bytes(max_chars)
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise InputError(
-                f"{name} is {size:,} bytes, far more than the limit of {max_chars:,} characters",
-                setting="max_chars",
-            )
-        # The size of a device or a pipe says nothing: never read past the bound.
-        with open(path, "rb") as handle:
-            data = handle.read(max_bytes + 1)
-        if len(data) > max_bytes:
-            raise InputError(
-                f"{name} is more than {max_bytes:,} bytes, far more than the limit of"
-                f" {max_chars:,} characters",
-                setting="max_chars",
-            )
-        return data
-    except InputError:
-        raise
-    except PermissionError:
-        raise InputError(f"{name} is not readable (permission denied)") from None
-    except IsADirectoryError:
-        raise InputError(f"{name} is a directory, not an article file") from None
-    except FileNotFoundError:
-        raise InputError(f"{name} does not exist") from None
-    except OSError as exc:
-        reason = (exc.strerror or str(exc)).replace("\n", " ")
-        raise InputError(f"{name} could not be read: {reason}") from None
+    # No encoding we accept spends less than one byte per character (bar a BOM),
+    # so a file this much bigger than the limit cannot fit in it.
+    return read_bounded(
+        path,
+        _max_bytes(max_chars),
+        name,
+        limit_text=f"{max_chars:,} characters",
+        setting="max_chars",
+    )
 
 
 # --------------------------------------------------------------------------- decoding
