@@ -24,16 +24,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import re
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from digest.ffmpeg import ffmpeg_exe
 from digest.pipeline import BuildOptions, build_episode
 from digest.synthesis import RetryPolicy
+from digest_testing.audio import ebur128
 
 SAMPLES = Path("/work/shared/samples")
 ARTICLES = (
@@ -48,24 +46,6 @@ MODES = (
     ("lossless", -19.0, "lossless"),
     ("reencode", -19.0, "reencode"),
 )
-
-
-def ebur128(path: Path) -> tuple[float, float, float]:
-    """(integrated LUFS, true peak dBTP, LRA LU) as ffmpeg measures the file."""
-    stderr = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a"]
-        + ["-af", "ebur128=peak=true", "-f", "null", "-"],
-        capture_output=True,
-        encoding="utf-8",
-        errors="replace",  # ffmpeg cuts long tag values mid-character
-        check=True,
-    ).stderr
-    summary = stderr[stderr.rindex("Summary:") :]
-    return (
-        float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1)),
-        float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1)),
-        float(re.search(r"LRA:\s+([\d.]+) LU", summary).group(1)),
-    )
 
 
 @contextlib.contextmanager
@@ -136,11 +116,19 @@ def main() -> int:
                         measured = ebur128(result.files.mp3)
                         ours = result.episode.loudness.after
                         ok = target is None or (
-                            abs(measured[0] - target) <= 1.0 and measured[1] <= -1.0
+                            abs(measured["I"] - target) <= 1.0 and measured["TP"] <= -1.0
                         )
                         failures += not ok
                         rows.append(
-                            (engine, article, label, *measured, ours.integrated, seconds, ok)
+                            (
+                                engine,
+                                article,
+                                label,
+                                *measured.values(),
+                                ours.integrated,
+                                seconds,
+                                ok,
+                            )
                         )
     print(
         "| engine | article | level | I (LUFS) | true peak (dBTP) | LRA (LU) "

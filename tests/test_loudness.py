@@ -33,6 +33,7 @@ from digest.mp3 import (
 )
 from digest.pipeline import BuildOptions, build_episode
 from digest.synthesis import RetryPolicy
+from digest_testing.audio import ebur128
 from digest_testing.fake_edge import expected_boundaries, fake_audio
 
 ARTICLE = """早间简报
@@ -46,24 +47,6 @@ ARTICLE = """早间简报
 十二条公交线路将重新规划走向，以减少与地铁线路的重复。部分站点会合并。
 """
 DATE = dt.date(2026, 11, 30)
-
-
-def ebur128(path: Path) -> dict[str, float]:
-    """ffmpeg's own measurement of a file: integrated loudness, true peak, LRA."""
-    result = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-map", "0:a"]
-        + ["-af", "ebur128=peak=true", "-f", "null", "-"],
-        capture_output=True,
-        encoding="utf-8",
-        errors="replace",  # ffmpeg cuts long tag values mid-character
-        check=True,
-    )
-    summary = result.stderr[result.stderr.rindex("Summary:") :]
-    return {
-        "I": float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1)),
-        "TP": float(re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary).group(1)),
-        "LRA": float(re.search(r"LRA:\s+([\d.]+) LU", summary).group(1)),
-    }
 
 
 class ScaledFakeEngine:
