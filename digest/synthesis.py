@@ -30,6 +30,8 @@ _TRUNCATION_TOLERANCE = 0.05  # seconds
 
 @dataclass(frozen=True)
 class RetryPolicy:
+    """How hard to try: attempts per chunk, backoff between them, and each request's deadline."""
+
     attempts: int = 5
     base_delay: float = 1.0  # seconds before the first retry; doubles each time
     max_delay: float = 30.0
@@ -37,6 +39,7 @@ class RetryPolicy:
     timeout_per_char: float = 0.25  # ... plus this much per character of text
 
     def deadline(self, text: str) -> float:
+        """Seconds one request for `text` may take in all."""
         return self.timeout + self.timeout_per_char * len(text)
 
     def delay(self, attempt: int) -> float:
