@@ -73,3 +73,27 @@ def test_the_check_sees_a_heavy_import():
     )
     # (only the package itself: whether it builds OpenCC at import is its own business)
     assert "digest.normalization" in heavy_among(imported_modules(done.stderr))
+
+
+def _modules_after(code: str) -> set[str]:
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, check=True
+    )
+    return imported_modules(done.stderr)
+
+
+def test_the_normalizer_imports_opencc_only_for_a_conversion_that_needs_it():
+    """The cue words' Traditional spellings and the t2s tables are read from OpenCC's files;
+    its converters (~20 ms each to build) are built only for s2tw or tw2sp text."""
+    imported = _modules_after("import digest.normalization")
+    assert "digest.normalization.rules" in imported and "opencc" not in imported
+    mainland = _modules_after(
+        "from digest.normalization import normalize\n"
+        "assert normalize('GPT-4 在 2035 年，臺灣') == 'GPT四在二零三五年，台湾'"
+    )
+    assert "opencc" not in mainland
+    simplified_for_taiwan = _modules_after(
+        "from digest.normalization import normalize\n"
+        "assert normalize('台风来袭 3 次', 'zh-TW') == '颱風來襲三次'"
+    )
+    assert "opencc" in simplified_for_taiwan

@@ -12,9 +12,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-import opencc
+from .dictionaries import to_taiwan_traditional, to_traditional
+
+if TYPE_CHECKING:
+    import opencc
 
 T = TypeVar("T")
 
@@ -77,7 +80,10 @@ _TW_TABLE = str.maketrans(
 
 @lru_cache(maxsize=None)
 def converter(config: str) -> opencc.OpenCC:
-    """OpenCC converters are slow to build; build each one once."""
+    """OpenCC converters are slow to build (and opencc to import): build each one once, on
+    first use (only text that needs s2tw or tw2sp conversion gets here)."""
+    import opencc
+
     return opencc.OpenCC(config)
 
 
@@ -120,7 +126,7 @@ class Ctx:
 
 def variants(word: str) -> set[str]:
     """A Simplified word and its Traditional spellings."""
-    return {word, converter("s2t").convert(word), converter("s2tw").convert(word)}
+    return {word, to_traditional(word), to_taiwan_traditional(word)}
 
 
 def alt(*words: str) -> str:

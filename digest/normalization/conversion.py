@@ -13,30 +13,17 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from pathlib import Path
-
-import opencc
 
 from .base import converter
-
-_FOLDER = Path(opencc.__file__).parent / "dictionary"
-
-
-def _entries(name: str) -> list[tuple[str, list[str]]]:
-    out = []
-    for line in (_FOLDER / name).read_text(encoding="utf-8").splitlines():
-        key, _, values = line.strip().partition("\t")
-        if key and values:
-            out.append((key, values.split(" ")))
-    return out
+from .dictionaries import OPENCC_SPLIT, character_table, entries, phrase_convert, phrase_table
 
 
 @lru_cache(maxsize=None)
 def _t2s_tables() -> tuple[dict[int, str], dict[str, str], re.Pattern[str], int]:
     """OpenCC's t2s data: the character table, the phrases, a pattern finding any phrase,
     and the longest phrase length."""
-    table = {ord(k): v[0] for k, v in _entries("TSCharacters.txt") if len(k) == 1 and v[0] != k}
-    phrases = {k: v[0] for k, v in _entries("TSPhrases.txt")}
+    table = character_table("TSCharacters.txt")
+    phrases = phrase_table("TSPhrases.txt")
     pattern = re.compile("|".join(re.escape(k) for k in sorted(phrases, key=len, reverse=True)))
     return table, phrases, pattern, max(map(len, phrases))
 
@@ -50,7 +37,7 @@ def _simplified_only() -> frozenset[str]:
     that Big5 holds only as rare words and that in running text are Simplified 麼 兒 聽 壞."""
     return frozenset(
         k
-        for k, v in _entries("STCharacters.txt")
+        for k, v in entries("STCharacters.txt")
         if len(k) == 1 and k not in v and (k in "么儿听坏" or not _big5_common(k))
     )
 
@@ -64,38 +51,16 @@ def _big5_common(char: str) -> bool:
     return b"\xa4\x40" <= code <= b"\xc6\x7e"
 
 
-# opencc-python-reimplemented cuts the text at these before matching phrases
-_OPENCC_SPLIT = re.compile(
-    r"(\s+|-|,|\.|\?|!|\*|　|，|。|、|；|：|？|！|…|“|”|‘|’|『|』|「|」|﹁|﹂|—|－|（|）|《|》|〈|〉|～|．|／|＼|︒|︑|︔|︓|︿|﹀|︹|︺|︙"
-    r"|︐|［|﹇|］|﹈|︕|︖|︰|︳|︴|︽|︾|︵|︶|｛|︷|｝|︸|﹃|﹄|【|︻|】|︼)"
-)
-
-
-def _phrase_convert(piece: str, limit: int) -> str:
-    """OpenCC's matching: the longest phrase (leftmost among equals) first, then both sides
-    the same way; what no phrase covers is converted character by character."""
-    table, phrases, _, _ = _t2s_tables()
-    n = len(piece)
-    for size in range(min(n, limit), 1, -1):
-        for i in range(n - size + 1):
-            value = phrases.get(piece[i : i + size])
-            if value is not None:
-                return (
-                    _phrase_convert(piece[:i], size)
-                    + value
-                    + _phrase_convert(piece[i + size :], size)
-                )
-    return piece.translate(table)
-
-
 def to_simplified(text: str) -> str:
     """Exactly what `opencc.OpenCC('t2s').convert(text)` returns, without its slow tree walk
     unless a TSPhrases phrase occurs in the text."""
-    table, _, pattern, longest = _t2s_tables()
+    table, phrases, pattern, longest = _t2s_tables()
     if not pattern.search(text):
         return text.translate(table)
-    parts = _OPENCC_SPLIT.split(text)
-    return "".join(p if i % 2 else _phrase_convert(p, longest) for i, p in enumerate(parts))
+    parts = OPENCC_SPLIT.split(text)
+    return "".join(
+        p if i % 2 else phrase_convert(p, longest, table, phrases) for i, p in enumerate(parts)
+    )
 
 
 def convert_script(text: str, mainland: bool) -> str:
