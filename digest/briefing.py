@@ -27,7 +27,7 @@ from digest.episode import TAIL, Episode, assemble, set_loudness
 from digest.errors import InputError, OutputError
 from digest.files import ensure_folder, write_atomically
 from digest.normalization import load_lexicon, normalize
-from digest.normalization.conversion import _simplified_only, _t2s_tables
+from digest.normalization.conversion import is_traditional
 from digest.outputs import EpisodeFiles, source_id, write_episode
 from digest.pipeline import (
     BuildOptions,
@@ -79,16 +79,6 @@ def _cardinal(n: int) -> str:
     if tens == 0:
         return _DIGITS[ones]
     return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[ones] if ones else "")
-
-
-def is_traditional(text: str) -> bool:
-    """Written in Traditional script: more Traditional-only than Simplified-only characters."""
-    traditional_only = _t2s_tables()[0]
-    simplified_only = _simplified_only()
-    sample = text[:5000]
-    trad = sum(1 for ch in sample if ord(ch) in traditional_only)
-    simp = sum(1 for ch in sample if ch in simplified_only)
-    return trad >= 3 and trad > simp
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from digest.briefing import (
     BriefOptions,
     build_briefing,
-    is_traditional,
     load_published,
     plan_briefing,
     spoken_date,
@@ -22,6 +21,7 @@ from digest.budget import estimate_chunk, fit_stories, rate_factor
 from digest.cli import app
 from digest.errors import InputError
 from digest.mp3 import read_frames
+from digest.normalization.conversion import is_traditional
 from digest.pipeline import BuildOptions
 from digest.show import Pauses, Show
 from digest.sources import Story, deduplicate, parse_since, read_source_list

@@ -122,3 +122,13 @@ def particle_zhe(text: str, keep: tuple[str, ...]) -> str:
     if "著" not in text:
         return text
     return _zhu_pattern(keep).sub(lambda m: "着" if m.group() == "著" else m.group(), text)
+
+
+def is_traditional(text: str) -> bool:
+    """Written in Traditional script: more Traditional-only than Simplified-only characters."""
+    traditional_only = _t2s_tables()[0]
+    simplified_only = _simplified_only()
+    sample = text[:5000]
+    trad = sum(1 for ch in sample if ord(ch) in traditional_only)
+    simp = sum(1 for ch in sample if ch in simplified_only)
+    return trad >= 3 and trad > simp
