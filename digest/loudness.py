@@ -32,7 +32,16 @@ from pathlib import Path
 
 from digest.errors import DigestError, InputError, Mp3Error
 from digest.ffmpeg import ffmpeg_exe
-from digest.mp3 import EPISODE_FORMAT, GAIN_STEP_DB, Frames, apply_gain, first_format, read_frames
+from digest.mp3 import (
+    EPISODE_FORMAT,
+    GAIN_STEP_DB,
+    ID3_HEADER_SIZE,
+    Frames,
+    apply_gain,
+    first_format,
+    id3v2_body_size,
+    read_frames,
+)
 
 DEFAULT_TARGET = -19.0  # LUFS integrated, measured on the mono file (-16 as heard)
 TRUE_PEAK_CEILING = -1.0  # dBTP
@@ -247,11 +256,9 @@ def _mp3_rate(audio: bytes | Path) -> int | None:
     try:
         with open(audio, "rb") as handle:
             head = handle.read(10)
-            if head[:3] == b"ID3" and len(head) == 10:
-                size = 0
-                for byte in head[6:10]:
-                    size = (size << 7) | (byte & 0x7F)
-                handle.seek(10 + size + (10 if head[5] & 0x10 else 0))
+            if head[:3] == b"ID3" and len(head) == ID3_HEADER_SIZE:
+                footer = 10 if head[5] & 0x10 else 0
+                handle.seek(ID3_HEADER_SIZE + id3v2_body_size(head) + footer)
                 head = b""
             fmt = first_format(head + handle.read(4096))
     except OSError:

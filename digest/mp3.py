@@ -80,7 +80,8 @@ def id3v2_body_size(header: bytes) -> int:
     return size
 
 
-def _skip_id3v2(b: bytes) -> int:
+def id3v2_end(b: bytes) -> int:
+    """Where the audio starts: the offset past every ID3v2 tag at the front (0 if none)."""
     pos = 0
     while b[pos : pos + 3] == b"ID3" and len(b) >= pos + ID3_HEADER_SIZE:
         footer = 10 if b[pos + 5] & 0x10 else 0
@@ -114,7 +115,7 @@ def read_frames(mp3: bytes, expected: FrameFormat | None = EPISODE_FORMAT) -> Fr
     A truncated last frame (a stream cut mid-frame) is dropped rather than kept,
     because a partial frame is a decode error in every player.
     """
-    pos = _skip_id3v2(mp3)
+    pos = id3v2_end(mp3)
     end = _trailing_tags_start(mp3)
     start = pos
     count = 0
@@ -332,7 +333,7 @@ def info_frame(frames: Frames) -> bytes:
 
 def read_info_frame(mp3: bytes) -> dict[str, int] | None:
     """The frame and byte counts of a leading Xing/Info frame (after any ID3v2 tag), if any."""
-    pos = _skip_id3v2(mp3)
+    pos = id3v2_end(mp3)
     parsed = _parse_header(mp3, pos)
     if parsed is None:
         return None
@@ -372,7 +373,7 @@ class StreamSummary:
 def summarize_stream(mp3: bytes) -> StreamSummary:
     """Walk every MPEG audio frame, resynchronizing over junk; never raises on odd files."""
     info = read_info_frame(mp3)
-    pos = _skip_id3v2(mp3)
+    pos = id3v2_end(mp3)
     end = _trailing_tags_start(mp3)
     frames = 0
     seconds = 0.0
@@ -403,5 +404,5 @@ def summarize_stream(mp3: bytes) -> StreamSummary:
 
 def first_format(mp3: bytes) -> FrameFormat | None:
     """The format of the first MPEG audio frame (after any ID3v2 tag), or None."""
-    parsed = _parse_header(mp3, _skip_id3v2(mp3))
+    parsed = _parse_header(mp3, id3v2_end(mp3))
     return parsed[0] if parsed else None

@@ -26,7 +26,7 @@ from mutagen.id3 import ID3, TGID, TXXX, ID3NoHeaderError
 
 from digest.errors import InputError, Mp3Error, OutputError
 from digest.files import write_atomically
-from digest.mp3 import ID3_HEADER_SIZE, id3v2_body_size, read_frames
+from digest.mp3 import id3v2_end, read_frames
 from digest.outputs import clean_title
 from digest.show import SHOW_FILE, Show, load_show
 from digest.tags import order_chapter_frames
@@ -223,14 +223,7 @@ def stamp_tag(data: bytes, guid: str, published: str) -> bytes:
     tag.update_to_v23()
     buffer = BytesIO()
     tag.save(buffer, v2_version=3, v1=0, padding=lambda info: 0)
-    return order_chapter_frames(buffer.getvalue()) + data[_tag_end(data) :]
-
-
-def _tag_end(data: bytes) -> int:
-    if data[:3] != b"ID3" or len(data) < ID3_HEADER_SIZE:
-        return 0
-    footer = 10 if data[5] & 0x10 else 0
-    return ID3_HEADER_SIZE + id3v2_body_size(data[:ID3_HEADER_SIZE]) + footer
+    return order_chapter_frames(buffer.getvalue()) + data[id3v2_end(data) :]
 
 
 def publish_episode(

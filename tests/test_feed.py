@@ -30,7 +30,7 @@ from typer.testing import CliRunner
 from digest.cli import app
 from digest.feed import PODCAST, write_feed
 from digest.feed_check import check_show
-from digest.mp3 import id3v2_body_size
+from digest.mp3 import id3v2_end
 from digest.outputs import clean_title
 from digest.publish import (
     PODCAST_GUID_NAMESPACE,
@@ -231,17 +231,13 @@ def test_mp3_carries_its_guid_transcript_and_ordered_chapters(show):
         assert physical == sorted(starts)
         # The audio after the tag is the built episode's, byte for byte
         original = next(p for p in built if p.name == episode.mp3.name).read_bytes()
-        assert episode.mp3.read_bytes().endswith(original[_tag_size(original) :])
-
-
-def _tag_size(data: bytes) -> int:
-    return 10 + id3v2_body_size(data[:10])
+        assert episode.mp3.read_bytes().endswith(original[id3v2_end(original) :])
 
 
 def _chap_starts(data: bytes) -> list[bytes]:
     starts = []
     pos = 10
-    end = _tag_size(data)
+    end = id3v2_end(data)
     while pos + 10 <= end and data[pos] != 0:
         length = int.from_bytes(data[pos + 4 : pos + 8], "big")
         if data[pos : pos + 4] == b"CHAP":
