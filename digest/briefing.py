@@ -508,8 +508,7 @@ def summary(result: BriefResult) -> dict[str, object]:
     plan = result.plan
     return {
         "output": str(result.files.mp3),
-        "chapters_file": str(result.files.chapters),
-        "subtitles_file": str(result.files.subtitles),
+        "files": result.files.to_dict(),
         "title": plan.title,
         "date": plan.date.isoformat(),
         "duration": round(result.episode.duration, 3),

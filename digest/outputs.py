@@ -45,6 +45,10 @@ class EpisodeFiles:
         """Every file of the episode, the MP3 first."""
         return tuple(getattr(self, f.name) for f in fields(self))
 
+    def to_dict(self) -> dict[str, str]:
+        """Each file by its role (mp3, chapters, subtitles, captions), for JSON summaries."""
+        return {f.name: str(getattr(self, f.name)) for f in fields(self)}
+
 
 def clean_title(title: str) -> str:
     """The title without control characters (NUL, ESC, BEL, ...), whitespace collapsed.

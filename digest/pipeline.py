@@ -16,7 +16,7 @@ import os
 import re
 import signal
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
@@ -194,7 +194,7 @@ class BuildResult:
             "voice": self.voice,
             "duration": round(self.episode.duration, 3),
             "output": str(self.files.mp3),
-            "files": {f.name: str(getattr(self.files, f.name)) for f in fields(self.files)},
+            "files": self.files.to_dict(),
             "requests": self.stats.requests,
             "retries": self.stats.retries,
             "cached_clips": self.stats.cached,

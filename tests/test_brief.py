@@ -151,7 +151,7 @@ def test_one_flat_ordered_toc_intro_headlines_sections_outro(briefing):
 def test_json_chapters_match_the_id3_chapters(briefing):
     result, _, _ = briefing
     summary = json.loads(result.stdout)
-    document = json.loads(Path(summary["chapters_file"]).read_text(encoding="utf-8"))
+    document = json.loads(Path(summary["files"]["chapters"]).read_text(encoding="utf-8"))
     tag = ID3(summary["output"])
     chaps = sorted(tag.getall("CHAP"), key=lambda c: c.start_time)
     assert [c["title"] for c in document["chapters"]] == [
@@ -175,7 +175,7 @@ def test_the_failing_url_is_named_in_one_warning_and_the_old_item_is_left_out(br
 def test_intro_speaks_the_date_count_and_headlines(briefing):
     result, _, _ = briefing
     summary = json.loads(result.stdout)
-    srt = Path(summary["subtitles_file"]).read_text(encoding="utf-8")
+    srt = Path(summary["files"]["subtitles"]).read_text(encoding="utf-8")
     intro = srt.split("首先")[0]
     assert "今天是二零二六年十一月三十日，星期一" in intro
     assert "本期共有6条新闻" in intro  # transcripts keep the written form; the voice says 六
