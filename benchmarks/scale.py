@@ -285,7 +285,7 @@ else:  # the naive way: decode every clip, add the pauses, export (re-encoding e
         for index, clip in enumerate(chapter):
             if index:
                 episode += AudioSegment.silent(400, 24000)
-            episode += AudioSegment.from_file(io.BytesIO(clip.frames.data), format="mp3", codec="mp3")
+            episode += AudioSegment.from_file(io.BytesIO(clip.frames.read_data()), format="mp3", codec="mp3")
         episode += AudioSegment.silent(1500, 24000)
     episode.export(str(Path(out) / "naive.mp3"), format="mp3", bitrate="48k")
 print(json.dumps({"seconds": time.perf_counter() - started}))

@@ -17,6 +17,7 @@ from pathlib import Path
 from digest.encoding import encode_pcm
 from digest.errors import InputError
 from digest.ffmpeg import decode_audio, pydub_segment_class
+from digest.frame_stream import FrameStream
 from digest.mp3 import EPISODE_FORMAT, Frames, join, silence
 
 BED_GAIN_DB = -18.0  # under the voice, not competing with it
@@ -29,14 +30,14 @@ def frame_length(fmt=EPISODE_FORMAT) -> int:
 
 
 def mix_under_intro(
-    audio: Frames, intro_frames: int, bed: Path, gain_db: float = BED_GAIN_DB
-) -> Frames:
+    audio: FrameStream, intro_frames: int, bed: Path, gain_db: float = BED_GAIN_DB
+) -> FrameStream:
     """`audio` with `bed` mixed under its first `intro_frames` frames; same frame count."""
     if audio.format != EPISODE_FORMAT:
         raise ValueError("a bed is only mixed into the episode format")
     size = frame_length()
-    intro = Frames(audio.data[: intro_frames * size], intro_frames, audio.format)
-    rest = Frames(audio.data[intro_frames * size :], audio.count - intro_frames, audio.format)
+    head, rest = audio.split(intro_frames)
+    intro = head.to_frames()
     try:
         music = decode_audio(bed)
     except FileNotFoundError:
@@ -58,4 +59,4 @@ def mix_under_intro(
         missing = intro_frames - encoded.count
         quiet = silence(1.0, encoded.format).data[:size]
         encoded = join([encoded, Frames(quiet * missing, missing, encoded.format)])
-    return join([encoded, rest])
+    return FrameStream((encoded, *rest.parts))

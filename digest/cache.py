@@ -118,9 +118,18 @@ def register_field(name: str, validate: Callable[[Any], Any]) -> None:
 
 
 @dataclass(frozen=True)
+class StoredClip:
+    """Where a clip's audio is on disk, and the SHA-256 its content must have."""
+
+    path: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
 class CacheEntry:
     speech: Speech
     fields: Mapping[str, Any]  # every stored field a validator is registered for, validated
+    stored: StoredClip
 
 
 def _sha256(data: bytes) -> str:
@@ -144,12 +153,13 @@ def _read_regular(path: Path, limit: int) -> bytes:
         if info.st_size > limit:
             raise BadEntry(f"{path.name} is too large")
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            return handle.read(limit + 1)
+            # Not read(limit): that would allocate the whole limit for every clip.
+            return handle.read(info.st_size + 1)
     finally:
         os.close(fd)
 
 
-def decode_entry(key: str, audio: bytes, meta_bytes: bytes) -> CacheEntry:
+def decode_entry(key: str, audio: bytes, meta_bytes: bytes, path: Path) -> CacheEntry:
     """Check a stored entry against its metadata; raise BadEntry if anything is off."""
     try:
         meta = json.loads(meta_bytes.decode("utf-8"), parse_constant=_refuse_constant)
@@ -160,10 +170,11 @@ def decode_entry(key: str, audio: bytes, meta_bytes: bytes) -> CacheEntry:
     if meta.get("key") != key:
         raise BadEntry("metadata belongs to another clip")
     described = meta.get("audio")
+    digest = _sha256(audio)
     if (
         not isinstance(described, dict)
         or described.get("bytes") != len(audio)
-        or described.get("sha256") != _sha256(audio)
+        or described.get("sha256") != digest
     ):
         raise BadEntry("audio does not match its digest")
     fields = meta.get("fields")
@@ -180,7 +191,8 @@ def decode_entry(key: str, audio: bytes, meta_bytes: bytes) -> CacheEntry:
             checked[name] = validate(value)
         except (TypeError, ValueError) as exc:
             raise BadEntry(f"field {name}: {exc}") from None
-    return CacheEntry(Speech(audio=audio, boundaries=checked.pop("boundaries")), checked)
+    speech = Speech(audio=audio, boundaries=checked.pop("boundaries"))
+    return CacheEntry(speech, checked, StoredClip(path, digest))
 
 
 def _refuse_constant(name: str) -> Any:
@@ -237,7 +249,7 @@ class ClipCache:
                 raise BadEntry("the clip folder is a symlink")
             audio = _read_regular(audio_path, MAX_AUDIO_BYTES)
             meta = _read_regular(meta_path, MAX_META_BYTES)
-            entry = decode_entry(key, audio, meta)
+            entry = decode_entry(key, audio, meta, audio_path)
         except FileNotFoundError:
             return None
         except (OSError, BadEntry):
@@ -258,10 +270,12 @@ class ClipCache:
             except OSError:
                 pass
 
-    def put(self, key: str, speech: Speech, fields: Mapping[str, Any] | None = None) -> bool:
-        """Store a clip; False (and one warning per cache) if it could not be written."""
+    def put(
+        self, key: str, speech: Speech, fields: Mapping[str, Any] | None = None
+    ) -> StoredClip | None:
+        """Store a clip; None (and one warning per cache) if it could not be written."""
         if self.root is None:
-            return False
+            return None
         audio_path, meta_path = self._paths(key)
         meta = encode_meta(key, speech, fields)
         try:
@@ -280,8 +294,8 @@ class ClipCache:
                     f"could not write to the clip cache {self.root} "
                     f"({exc.strerror or exc}); carrying on without caching"
                 )
-            return False
-        return True
+            return None
+        return StoredClip(audio_path, _sha256(speech.audio))
 
 
 # --------------------------------------------------------------------------- maintenance

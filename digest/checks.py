@@ -28,8 +28,8 @@ from dataclasses import dataclass
 
 from digest.cache import register_field
 from digest.engines.base import EngineError
+from digest.frame_stream import ClipAudio
 from digest.loudness import BLOCK_SECONDS, Blocks, analyze
-from digest.mp3 import Frames
 
 # Seconds per speakable character at rate +0%: (fastest, slowest) believable.
 DEFAULT_SECONDS_PER_CHAR = {"edge": (0.07, 0.7), "offline": (0.07, 0.65)}
@@ -108,7 +108,7 @@ def silent_share(blocks: Blocks) -> float:
 
 def judge_clip(
     text: str,
-    frames: Frames,
+    frames: ClipAudio,
     blocks: Blocks,
     seconds_per_char: tuple[float, float] | None,
     speed: float = 1.0,
@@ -145,12 +145,12 @@ class ClipCheck:
         self.speed = speed
         self._slots = asyncio.Semaphore(max(1, os.cpu_count() or 1))
 
-    async def __call__(self, text: str, frames: Frames, known: Blocks | None = None) -> Blocks:
+    async def __call__(self, text: str, frames: ClipAudio, known: Blocks | None = None) -> Blocks:
         """The clip's blocks (measured unless `known`, e.g. from the cache), once judged."""
         blocks = known
         if blocks is None:
             async with self._slots:
-                blocks = await asyncio.to_thread(analyze, frames.data, "a clip")
+                blocks = await asyncio.to_thread(analyze, frames.read_data(), "a clip")
         judge_clip(text, frames, blocks, self.seconds_per_char, self.speed)
         return blocks
 

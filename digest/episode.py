@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from digest.checks import Problem, find_problems
+from digest.frame_stream import ClipAudio, FrameStream
 from digest.loudness import BLOCK_SECONDS, Adjustment, Blocks, adjust, analyze
-from digest.mp3 import Frames, join, silence
+from digest.mp3 import silence
 from digest.script import Script
 from digest.synthesis import Clip
 from digest.transcripts import TimedChunk, time_lines
@@ -48,7 +49,7 @@ class Cue:
 @dataclass(frozen=True)
 class Episode:
     title: str
-    audio: Frames
+    audio: FrameStream  # planned, not joined: clips stay in the cache until written
     chapters: tuple[Chapter, ...]
     cues: tuple[Cue, ...]
     blocks: Blocks | None = None  # loudness blocks of `audio`, when its clips were measured
@@ -64,12 +65,12 @@ class Episode:
 def assemble(
     script: Script, clips: list[list[Clip]], gaps: Sequence[float] | None = None
 ) -> Episode:
-    """Join the clips into one frame stream with exact chapter times.
+    """Plan the clips as one frame stream with exact chapter times (nothing is copied).
 
     `gaps[i]` is the silence after chapter i (default: SECTION_PAUSE between
     chapters, TAIL after the last); a briefing passes longer ones between stories.
     """
-    parts: list[Frames] = []
+    parts: list[ClipAudio] = []
     chapters: list[Chapter] = []
     cues: list[Cue] = []
     placed: list[tuple[float, Blocks]] = []  # each clip's loudness blocks at its start time
@@ -78,7 +79,7 @@ def assemble(
     fmt = clips[0][0].frames.format
     seconds_per_frame = fmt.samples_per_frame / fmt.sample_rate
 
-    def add(frames: Frames) -> None:
+    def add(frames: ClipAudio) -> None:
         nonlocal position
         parts.append(frames)
         position += frames.count
@@ -117,7 +118,7 @@ def assemble(
                 chapter.url,
             )
         )
-    audio = join(parts)
+    audio = FrameStream(tuple(parts))
     measured = len(placed) == sum(len(c) for c in clips)
     blocks = place_blocks(placed, audio.duration) if measured else None
     return Episode(script.title, audio, tuple(chapters), tuple(cues), blocks, pauses=tuple(pauses))
@@ -148,7 +149,7 @@ def set_loudness(episode: Episode, target: float | None, mode: str = "lossless")
     Uses the clips' blocks when every clip was measured; otherwise measures the
     assembled audio (streamed through ffmpeg, never decoded into memory).
     """
-    blocks = episode.blocks or analyze(episode.audio.data, "the episode")
+    blocks = episode.blocks or analyze(episode.audio, "the episode")
     # As the voice delivered it, before any gain; the pauses digest inserted are meant.
     problems = tuple(find_problems(blocks, intended=episode.pauses))
     audio, blocks, adjustment = adjust(episode.audio, blocks, target, mode)

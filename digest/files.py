@@ -21,8 +21,9 @@ import signal
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import BinaryIO, Union
 
 from digest.errors import InputError
 
@@ -64,18 +65,30 @@ def user_file_mode() -> int:
     return 0o666 & ~current_umask()
 
 
-def write_atomically(path: Path, data: bytes) -> None:
+# A file's content: its bytes, or a function that writes them to an open file
+# (an episode's audio is copied from the clip cache rather than held in memory).
+Content = Union[bytes, Callable[[BinaryIO], None]]
+
+
+def write_atomically(path: Path, data: Content) -> os.stat_result:
     """Write to a temporary file beside `path`, then rename it into place.
 
     The file gets the permissions the umask gives a new file (mkstemp's are
-    0600): a web server must be able to read a published episode.
+    0600): a web server must be able to read a published episode.  Returns
+    the written file's status (a rename keeps it).
     """
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
         with os.fdopen(fd, "wb") as handle:
             os.fchmod(handle.fileno(), user_file_mode())
-            handle.write(data)
+            if isinstance(data, bytes):
+                handle.write(data)
+            else:
+                data(handle)
+            handle.flush()
+            written = os.fstat(handle.fileno())
         os.replace(temp, path)
+        return written
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
@@ -149,7 +162,7 @@ def folder_lock(folder: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def write_group(folder: Path, files: Mapping[str, bytes], order: list[str] | None = None) -> None:
+def write_group(folder: Path, files: Mapping[str, Content], order: list[str] | None = None) -> None:
     """Write every `name -> data` in `files` into `folder`, all or nothing.
 
     The files are written in full to a hidden staging folder in `folder`

@@ -32,12 +32,12 @@ from pathlib import Path
 
 from digest.errors import DigestError, InputError, Mp3Error
 from digest.ffmpeg import ffmpeg_exe
+from digest.frame_stream import FrameStream
 from digest.mp3 import (
     EPISODE_FORMAT,
     GAIN_STEP_DB,
     ID3_HEADER_SIZE,
     Frames,
-    apply_gain,
     first_format,
     id3v2_body_size,
     read_frames,
@@ -271,19 +271,25 @@ def _level(line: str) -> float:
     return float(value) if value not in ("-inf", "inf", "nan") else _SILENT
 
 
-def analyze(audio: bytes | Path, what: str = "audio", *, pcm_rate: int | None = None) -> Blocks:
-    """Measure MP3 audio (bytes, or a file of any format ffmpeg reads) block by block.
+def analyze(
+    audio: bytes | Path | FrameStream, what: str = "audio", *, pcm_rate: int | None = None
+) -> Blocks:
+    """Measure MP3 audio (bytes, a frame stream, or a file of any format ffmpeg reads)
+    block by block.
 
     With `pcm_rate`, `audio` is 16-bit little-endian mono PCM at that rate.
     The audio streams through one ffmpeg process: nothing is decoded into memory.
     """
-    source = "pipe:0" if isinstance(audio, (bytes, bytearray, memoryview)) else str(audio)
+    source = str(audio) if isinstance(audio, Path) else "pipe:0"
     command = [ffmpeg_exe(), "-hide_banner", "-nostats", "-v", "info"]
     if pcm_rate:
         command += ["-f", "s16le", "-ar", str(pcm_rate), "-ac", "1"]
     elif source == "pipe:0":
         command += ["-f", "mp3"]
-    rate = pcm_rate or _mp3_rate(audio)
+    if isinstance(audio, FrameStream):
+        rate: int | None = audio.format.sample_rate
+    else:
+        rate = pcm_rate or _mp3_rate(audio)
     command += ["-i", source, "-filter_complex", _analysis_graph(rate)]
     command += ["-map", "[energy]", "-f", "null", "-", "-map", "[peak]", "-f", "null", "-"]
     try:
@@ -296,8 +302,10 @@ def analyze(audio: bytes | Path, what: str = "audio", *, pcm_rate: int | None = 
     except OSError as exc:
         raise LoudnessError(f"cannot run ffmpeg to measure {what}: {exc}") from None
     feeder = None
+    failures: list[DigestError] = []
     if source == "pipe:0":
-        feeder = threading.Thread(target=_feed, args=(process, bytes(audio)), daemon=True)
+        chunks = audio.chunks() if isinstance(audio, FrameStream) else [bytes(audio)]
+        feeder = threading.Thread(target=_feed, args=(process, chunks, failures), daemon=True)
         feeder.start()
     peaks: list[float] = []
     energies: list[float] = []
@@ -316,6 +324,8 @@ def analyze(audio: bytes | Path, what: str = "audio", *, pcm_rate: int | None = 
     code = process.wait()
     if feeder is not None:
         feeder.join()
+    if failures:
+        raise failures[0]
     if code != 0 or abs(len(peaks) - len(energies)) > 1:
         raise LoudnessError(f"cannot measure {what}: ffmpeg: {tail[-1] if tail else code}")
     # The resampled branch may end a block earlier or later than the other.
@@ -324,13 +334,17 @@ def analyze(audio: bytes | Path, what: str = "audio", *, pcm_rate: int | None = 
     return Blocks(tuple(energies), tuple(peaks))
 
 
-def _feed(process: subprocess.Popen, data: bytes) -> None:
+def _feed(process: subprocess.Popen, chunks: Iterable[bytes], failures: list) -> None:
+    """Write `chunks` to ffmpeg's stdin (in a thread); an error reading them goes in `failures`."""
     assert process.stdin is not None
     try:
-        for start in range(0, len(data), 1 << 16):
-            process.stdin.write(data[start : start + (1 << 16)])
+        for data in chunks:
+            for start in range(0, len(data), 1 << 16):
+                process.stdin.write(data[start : start + (1 << 16)])
     except (BrokenPipeError, OSError):
         pass  # ffmpeg gave up; its exit status says why
+    except DigestError as exc:  # a cached clip that changed under us
+        failures.append(exc)
     finally:
         try:
             process.stdin.close()
@@ -402,13 +416,13 @@ def lossless_steps(before: Loudness, target: float, ceiling: float = TRUE_PEAK_C
 
 
 def adjust_lossless(
-    audio: Frames, blocks: Blocks, target: float
-) -> tuple[Frames, Blocks, Adjustment]:
+    audio: FrameStream, blocks: Blocks, target: float
+) -> tuple[FrameStream, Blocks, Adjustment]:
     """Move the audio toward `target` in 1.5 dB global_gain steps, keeping true peak <= -1 dBTP."""
     before = measure(blocks)
     steps = lossless_steps(before, target)
     try:
-        adjusted = apply_gain(audio, steps)
+        adjusted = audio.with_gain(steps)
     except Mp3Error:
         steps, adjusted = 0, audio
     gain = steps * GAIN_STEP_DB
@@ -428,12 +442,13 @@ def adjust_lossless(
 
 
 def adjust_reencode(
-    audio: Frames, blocks: Blocks, target: float
-) -> tuple[Frames, Blocks, Adjustment]:
+    audio: FrameStream, blocks: Blocks, target: float
+) -> tuple[FrameStream, Blocks, Adjustment]:
     """Decode once, apply the gain and a true-peak limiter, encode once at the episode's format.
 
     The result has exactly as many frames as the input and is time-aligned
-    with it, so chapter times stay valid.
+    with it, so chapter times stay valid.  Unlike the rest of a build, this
+    holds the re-encoded episode in memory (about 22 MB an hour).
     """
     before = measure(blocks)
     if not math.isfinite(before.integrated):
@@ -443,8 +458,8 @@ def adjust_reencode(
     # The limiter takes some loudness away, and the encoder can overshoot the
     # ceiling: a second pass from the original corrects both (still one generation).
     for _attempt in range(3):
-        encoded = _reencode(audio, gain, limit_db)
-        after_blocks = analyze(encoded.data, "the re-encoded episode")
+        encoded = FrameStream((_reencode(audio, gain, limit_db),))
+        after_blocks = analyze(encoded, "the re-encoded episode")
         after = measure(after_blocks)
         if after.true_peak > TRUE_PEAK_CEILING:
             limit_db -= after.true_peak - TRUE_PEAK_CEILING + 0.2
@@ -465,7 +480,7 @@ def adjust_reencode(
 _LAME_DELAY = 1129
 
 
-def _reencode(audio: Frames, gain_db: float, limit_db: float) -> Frames:
+def _reencode(audio: FrameStream, gain_db: float, limit_db: float) -> Frames:
     fmt = audio.format
     if fmt != EPISODE_FORMAT:
         raise LoudnessError("re-encoding is only done at the episode format")
@@ -495,11 +510,16 @@ def _reencode(audio: Frames, gain_db: float, limit_db: float) -> Frames:
             )
         except OSError as exc:
             raise LoudnessError(f"cannot run ffmpeg to re-encode: {exc}") from None
-        feeder = threading.Thread(target=_feed, args=(process, audio.data), daemon=True)
+        failures: list[DigestError] = []
+        feeder = threading.Thread(
+            target=_feed, args=(process, audio.chunks(), failures), daemon=True
+        )
         feeder.start()
         assert process.stdout is not None
         output = process.stdout.read()
         feeder.join()
+        if failures:
+            raise failures[0]
         if process.wait() != 0:
             errors.seek(0)
             message = errors.read().decode("utf-8", "replace").strip().splitlines()
@@ -519,7 +539,7 @@ def _reencode(audio: Frames, gain_db: float, limit_db: float) -> Frames:
     return read_frames(data, fmt)
 
 
-def adjust(audio: Frames, blocks: Blocks, target: float | None, mode: str = "lossless"):
+def adjust(audio: FrameStream, blocks: Blocks, target: float | None, mode: str = "lossless"):
     """Bring `audio` to `target` LUFS by `mode`; returns (frames, blocks, Adjustment)."""
     if mode not in LOUDNESS_MODES:
         raise InputError(f"unknown loudness mode {mode!r}: choose {', '.join(LOUDNESS_MODES)}")

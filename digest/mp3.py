@@ -49,8 +49,16 @@ class Frames:
     def duration(self) -> float:
         return self.count * self.format.samples_per_frame / self.format.sample_rate
 
+    @property
+    def byte_length(self) -> int:
+        return len(self.data)
 
-def _parse_header(b: bytes, pos: int) -> tuple[FrameFormat, int] | None:
+    def read_data(self) -> bytes:
+        """The frames' bytes (the same call reads a clip still on disk: `frame_stream.StoredFrames`)."""
+        return self.data
+
+
+def parse_header(b: bytes, pos: int) -> tuple[FrameFormat, int] | None:
     """Return (format, frame length) for a Layer III header at `pos`, or None."""
     if pos + 4 > len(b) or b[pos] != 0xFF or (b[pos + 1] & 0xE0) != 0xE0:
         return None
@@ -115,6 +123,11 @@ def read_frames(mp3: bytes, expected: FrameFormat | None = EPISODE_FORMAT) -> Fr
     A truncated last frame (a stream cut mid-frame) is dropped rather than kept,
     because a partial frame is a decode error in every player.
     """
+    return locate_frames(mp3, expected)[1]
+
+
+def locate_frames(mp3: bytes, expected: FrameFormat | None = EPISODE_FORMAT) -> tuple[int, Frames]:
+    """`read_frames`, and the byte offset in `mp3` where its frames start."""
     pos = id3v2_end(mp3)
     end = _trailing_tags_start(mp3)
     start = pos
@@ -122,7 +135,7 @@ def read_frames(mp3: bytes, expected: FrameFormat | None = EPISODE_FORMAT) -> Fr
     fmt: FrameFormat | None = None
     first = True
     while pos < end:
-        parsed = _parse_header(mp3, pos)
+        parsed = parse_header(mp3, pos)
         if parsed is None:
             raise Mp3Error(f"no MPEG audio frame at byte {pos}")
         frame_format, length = parsed
@@ -144,7 +157,7 @@ def read_frames(mp3: bytes, expected: FrameFormat | None = EPISODE_FORMAT) -> Fr
         raise Mp3Error("no MPEG audio frames")
     if expected is not None and fmt != expected:
         raise Mp3Error(f"audio is {fmt}, expected {expected}")
-    return Frames(data=mp3[start:pos], count=count, format=fmt)
+    return start, Frames(data=mp3[start:pos], count=count, format=fmt)
 
 
 def silence(seconds: float, fmt: FrameFormat = EPISODE_FORMAT) -> Frames:
@@ -231,20 +244,56 @@ def _crc16(data: bytes) -> int:
 
 def max_gain_steps(frames: Frames) -> int:
     """How many global_gain steps up the audio can go before a field saturates."""
+    return 255 - highest_gain(frames.data, frames.format)
+
+
+def highest_gain(data: bytes, fmt: FrameFormat) -> int:
+    """The highest global_gain of any granule in `data` that carries audio (0 if none does)."""
+    uniform = _uniform_frame_length(data, fmt)
+    if uniform is not None:  # the common case, read column-wise at C speed
+        b5, b6, b7, b8 = (data[i::uniform] for i in (5, 6, 7, 8))
+        return max(
+            (
+                ((x & 0x03) << 6) | (y >> 2)
+                for p, q, x, y in zip(b5, b6, b7, b8)
+                if (p & 0x7F) or (q & 0xF8)
+            ),
+            default=0,
+        )
     highest = 0
-    for _pos, gains in _walk_granules(frames):
+    for _pos, gains in _walk_granules(data, fmt):
         highest = max(highest, *gains) if gains else highest
-    return 255 - highest
+    return highest
 
 
-def _walk_granules(frames: Frames):
+def _uniform_frame_length(data: bytes, fmt: FrameFormat) -> int | None:
+    """The frame length if `data` is whole mono MPEG-2 frames of one length without CRC.
+
+    That is what edge-tts sends and what digest encodes (24 kHz, 48 kbps needs no
+    padding), and then every granule's fields sit at the same offsets in every
+    frame: the gains can be read and written a column at a time.
+    """
+    if fmt.version == 3 or fmt.channels != 1 or len(data) < 4:
+        return None
+    length = 72 * fmt.bitrate_kbps * 1000 // fmt.sample_rate
+    if len(data) % length or not data[1] & 1 or data[2] & 0x02:
+        return None
+    count = len(data) // length
+    same = all(data[i::length] == data[i : i + 1] * count for i in range(3)) and data[0] == 0xFF
+    # byte 3 holds the channel mode (mono) plus flags that may vary
+    return length if same and not data[3::length].translate(_NOT_MONO).strip(b"\0") else None
+
+
+# Maps a header's 4th byte to 0 when its channel mode is mono (11xxxxxx), else to 1.
+_NOT_MONO = bytes(0 if b >> 6 == 3 else 1 for b in range(256))
+
+
+def _walk_granules(data: bytes, fmt: FrameFormat):
     """(frame start, [global_gain of each granule that carries audio]) for every frame."""
-    data = frames.data
-    fmt = frames.format
     offsets = _granule_bit_offsets(fmt)
     pos = 0
     while pos < len(data):
-        parsed = _parse_header(data, pos)
+        parsed = parse_header(data, pos)
         if parsed is None:
             raise Mp3Error(f"no MPEG audio frame at byte {pos}")
         _, length = parsed
@@ -265,35 +314,68 @@ def apply_gain(frames: Frames, steps: int) -> Frames:
     """
     if steps == 0:
         return frames
-    data = bytearray(frames.data)
-    fmt = frames.format
+    return Frames(gained(frames.data, frames.format, steps), frames.count, frames.format)
+
+
+def gained(data: bytes, fmt: FrameFormat, steps: int) -> bytes:
+    """`apply_gain` on bare frame bytes of format `fmt`."""
+    if steps == 0:
+        return data
+    uniform = _uniform_frame_length(data, fmt)
+    if uniform is not None:
+        return _gained_uniform(data, uniform, steps)
+    return _gained_frame_by_frame(data, fmt, steps)
+
+
+def _gained_uniform(data: bytes, length: int, steps: int) -> bytes:
+    # global_gain is bits 30-37 of the side information: the low 2 bits of byte 7
+    # and the high 6 of byte 8; part2_3_length (zero: no audio) is bits 9-20.
+    out = bytearray(data)
+    b5, b6, b7, b8 = (data[i::length] for i in (5, 6, 7, 8))
+    new7 = bytearray(b7)
+    new8 = bytearray(b8)
+    for i, (p, q, x, y) in enumerate(zip(b5, b6, b7, b8)):
+        if not ((p & 0x7F) or (q & 0xF8)):
+            continue
+        # A granule already at gain 0 is below -200 dBFS: it may stay there.
+        value = max(0, (((x & 0x03) << 6) | (y >> 2)) + steps)
+        if value > 255:
+            raise Mp3Error(f"a gain of {steps} steps saturates the frame at byte {i * length}")
+        new7[i] = (x & 0xFC) | (value >> 6)
+        new8[i] = (y & 0x03) | ((value & 0x3F) << 2)
+    out[7::length] = new7
+    out[8::length] = new8
+    return bytes(out)
+
+
+def _gained_frame_by_frame(data: bytes, fmt: FrameFormat, steps: int) -> bytes:
+    out = bytearray(data)
     offsets = _granule_bit_offsets(fmt)
     side_length = _side_info_length(fmt)
     # Every frame has this format (read_frames checked): only the padding bit varies.
     base_length = (144 if fmt.version == 3 else 72) * fmt.bitrate_kbps * 1000 // fmt.sample_rate
     pos = 0
-    while pos < len(data):
-        if data[pos] != 0xFF:
+    while pos < len(out):
+        if out[pos] != 0xFF:
             raise Mp3Error(f"no MPEG audio frame at byte {pos}")
-        length = base_length + ((data[pos + 2] >> 1) & 1)
-        protected = not data[pos + 1] & 1
+        length = base_length + ((out[pos + 2] >> 1) & 1)
+        protected = not out[pos + 1] & 1
         side = pos + 4 + (2 if protected else 0)
         changed = False
         for offset in offsets:
             bit = side * 8 + offset
-            if not _get_bits(data, bit, 12):
+            if not _get_bits(out, bit, 12):
                 continue
-            # A granule already at gain 0 is below -200 dBFS: it may stay there.
-            value = max(0, _get_bits(data, bit + 21, 8) + steps)
+            value = max(0, _get_bits(out, bit + 21, 8) + steps)
             if value > 255:
                 raise Mp3Error(f"a gain of {steps} steps saturates the frame at byte {pos}")
-            _set_bits(data, bit + 21, 8, value)
+            _set_bits(out, bit + 21, 8, value)
             changed = True
         if changed and protected:
-            crc = _crc16(bytes(data[pos + 2 : pos + 4]) + bytes(data[side : side + side_length]))
-            data[pos + 4 : pos + 6] = crc.to_bytes(2, "big")
+            crc = _crc16(bytes(out[pos + 2 : pos + 4]) + bytes(out[side : side + side_length]))
+            out[pos + 4 : pos + 6] = crc.to_bytes(2, "big")
         pos += length
-    return Frames(data=bytes(data), count=frames.count, format=frames.format)
+    return bytes(out)
 
 
 # -- Xing/Info frame: exact duration and seeking ----------------------------------------
@@ -301,30 +383,29 @@ def apply_gain(frames: Frames, steps: int) -> Frames:
 _XING_FLAGS = 0x1 | 0x2 | 0x4  # frame count, byte count, TOC
 
 
-def info_frame(frames: Frames) -> bytes:
-    """A CBR "Info" frame to put before `frames`: frame count, byte count and a seek TOC.
+def info_frame(first_header: bytes, count: int, audio_bytes: int) -> bytes:
+    """A CBR "Info" frame to put before `count` frames (`audio_bytes` in all) that start
+    with `first_header`: frame count, byte count and a seek TOC.
 
     Players then show the exact duration (count x samples per frame) instead of
     estimating it from the bitrate, and seek through the table.  The frame
     itself carries no audio (empty side information) and is not counted.
     Returns b"" when the format's frames are too small to hold the tag.
     """
-    if not frames.data:
+    if not audio_bytes:
         return b""
-    header = bytearray(frames.data[:4])
+    header = bytearray(first_header[:4])
     header[1] |= 0x01  # no CRC
     header[2] &= ~0x02 & 0xFF  # no padding
-    parsed = _parse_header(bytes(header), 0)
+    parsed = parse_header(bytes(header), 0)
     if parsed is None:
         raise Mp3Error("the audio does not start with an MPEG frame")
     fmt, length = parsed
     side = _side_info_length(fmt)
     body = b"Info" + _XING_FLAGS.to_bytes(4, "big")
-    total = length + len(frames.data)
-    body += frames.count.to_bytes(4, "big") + total.to_bytes(4, "big")
-    body += bytes(
-        min(255, (length + len(frames.data) * i // 100) * 256 // total) for i in range(100)
-    )
+    total = length + audio_bytes
+    body += count.to_bytes(4, "big") + total.to_bytes(4, "big")
+    body += bytes(min(255, (length + audio_bytes * i // 100) * 256 // total) for i in range(100))
     frame = bytes(header) + bytes(side) + body
     if len(frame) > length:
         return b""
@@ -334,7 +415,7 @@ def info_frame(frames: Frames) -> bytes:
 def read_info_frame(mp3: bytes) -> dict[str, int] | None:
     """The frame and byte counts of a leading Xing/Info frame (after any ID3v2 tag), if any."""
     pos = id3v2_end(mp3)
-    parsed = _parse_header(mp3, pos)
+    parsed = parse_header(mp3, pos)
     if parsed is None:
         return None
     fmt, length = parsed
@@ -382,7 +463,7 @@ def summarize_stream(mp3: bytes) -> StreamSummary:
     formats: list[FrameFormat] = []
     first = True
     while pos + 4 <= end:
-        parsed = _parse_header(mp3, pos)
+        parsed = parse_header(mp3, pos)
         if parsed is None or pos + parsed[1] > end:
             pos += 1
             skipped += 1
@@ -404,5 +485,5 @@ def summarize_stream(mp3: bytes) -> StreamSummary:
 
 def first_format(mp3: bytes) -> FrameFormat | None:
     """The format of the first MPEG audio frame (after any ID3v2 tag), or None."""
-    parsed = _parse_header(mp3, id3v2_end(mp3))
+    parsed = parse_header(mp3, id3v2_end(mp3))
     return parsed[0] if parsed else None

@@ -10,27 +10,31 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import re
 import unicodedata
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import BinaryIO
 
 from digest.episode import Chapter, Episode
 from digest.errors import OutputError
 from digest.files import (
     STAGING_PREFIX,
     TEMP_SUFFIX,
+    Content,
     folder_lock,
     remove_stale_temporaries,
     write_group,
 )
-from digest.mp3 import info_frame
+from digest.mp3 import ID3_HEADER_SIZE, id3v2_body_size
 from digest.tags import SOURCE_TAG, EpisodeInfo, build_tag
 from digest.text_safety import strip_invisible
 from digest.transcripts import plain_text, srt, vtt
 
 MAX_SLUG_LENGTH = 60
+MAX_TAG_BYTES = 16 * 1024 * 1024  # an episode's tag: chapters, a cover, a transcript
 
 
 @dataclass(frozen=True)
@@ -100,14 +104,22 @@ def _json_chapter(chapter: Chapter) -> dict[str, object]:
     return entry
 
 
-def episode_documents(episode: Episode, info: EpisodeInfo) -> dict[str, bytes]:
+def episode_documents(episode: Episode, info: EpisodeInfo) -> dict[str, Content]:
     """Every file of an episode, by file-name suffix, the MP3 first.
 
     A new sidecar is one more entry here (and a field of EpisodeFiles); it is then
     staged, named, moved into place and rolled back together with the rest.
+    The MP3 is written as a stream: the tag (all of whose times come from frame
+    counts), then the audio, copied from the clip cache a clip at a time.
     """
+    tag = build_tag(episode, info)
+
+    def write_mp3(handle: BinaryIO) -> None:
+        handle.write(tag)
+        episode.audio.write(handle)
+
     return {
-        ".mp3": build_tag(episode, info) + info_frame(episode.audio) + episode.audio.data,
+        ".mp3": write_mp3,
         ".chapters.json": chapters_json(episode).encode("utf-8"),
         ".srt": srt(episode.cues).encode("utf-8"),
         ".vtt": vtt(episode.cues).encode("utf-8"),
@@ -130,7 +142,14 @@ def _owner(mp3: Path) -> str | None:
     try:
         from mutagen.id3 import ID3
 
-        frames = ID3(mp3).getall(f"TXXX:{SOURCE_TAG}")
+        # Only the tag is read: mutagen given the path would read the whole file.
+        with open(mp3, "rb") as handle:
+            header = handle.read(ID3_HEADER_SIZE)
+            size = id3v2_body_size(header)
+            if header[:3] != b"ID3" or size > MAX_TAG_BYTES:
+                return ""
+            tag = header + handle.read(size)
+        frames = ID3(io.BytesIO(tag)).getall(f"TXXX:{SOURCE_TAG}")
     except Exception:  # noqa: BLE001 - anything unreadable belongs to someone else
         return ""
     return str(frames[0].text[0]) if frames and frames[0].text else ""

@@ -20,8 +20,14 @@ from digest.checks import LOUDNESS_FIELD, clip_fields
 from digest.coverage import check_covered
 from digest.engines.base import Boundary, Engine, EngineError, Speaker
 from digest.errors import SynthesisError
+from digest.frame_stream import (
+    FRAMES_FIELD,
+    ClipAudio,
+    frames_field,
+    stored_frames,
+)
 from digest.loudness import Blocks
-from digest.mp3 import Frames, Mp3Error, read_frames
+from digest.mp3 import EPISODE_FORMAT, Frames, Mp3Error, locate_frames
 from digest.script import Script
 
 MAX_CONCURRENCY = 16  # more parallel connections than this gets a client throttled
@@ -51,7 +57,7 @@ class RetryPolicy:
 class Clip:
     chapter: int
     index: int  # position within the chapter
-    frames: Frames
+    frames: ClipAudio  # still in the clip cache, unless it could not be cached
     boundaries: tuple[Boundary, ...]
     cached: bool
     blocks: Blocks | None = None  # loudness blocks, when the clip was checked
@@ -68,7 +74,7 @@ class SynthesisStats:
 Progress = Callable[[int, int], None]  # (chunks done, chunks total)
 # Measures a clip (unless its blocks are known: the third argument) and raises a
 # retryable EngineError if it is not speech (digest.checks.ClipCheck).
-ClipChecker = Callable[[str, Frames, Blocks | None], Awaitable[Blocks]]
+ClipChecker = Callable[[str, ClipAudio, Blocks | None], Awaitable[Blocks]]
 
 
 class _AdaptiveLimit:
@@ -117,17 +123,27 @@ class _AdaptiveLimit:
 
 def check_complete(speech_audio: bytes, boundaries: tuple[Boundary, ...]) -> Frames:
     """Parse the clip's frames and refuse audio that ends before its last sentence does."""
+    return parse_clip(speech_audio, boundaries)[1]
+
+
+def parse_clip(speech_audio: bytes, boundaries: tuple[Boundary, ...]) -> tuple[int, Frames]:
+    """`check_complete`, and the byte offset where the frames start in `speech_audio`."""
     try:
-        frames = read_frames(speech_audio)
+        start, frames = locate_frames(speech_audio)
     except Mp3Error as exc:
         raise EngineError(f"unusable audio: {exc}", retryable=True) from None
-    if boundaries and boundaries[-1].end > frames.duration + _TRUNCATION_TOLERANCE:
+    check_duration(frames.duration, boundaries)
+    return start, frames
+
+
+def check_duration(duration: float, boundaries: tuple[Boundary, ...]) -> None:
+    """Refuse audio that ends before its last sentence does (a stream cut short)."""
+    if boundaries and boundaries[-1].end > duration + _TRUNCATION_TOLERANCE:
         raise EngineError(
-            f"audio cut short: {frames.duration:.2f} s of audio, "
+            f"audio cut short: {duration:.2f} s of audio, "
             f"the last sentence ends at {boundaries[-1].end:.2f} s",
             retryable=True,
         )
-    return frames
 
 
 def describe_chunk(script: Script, chapter: int, text: str) -> str:
@@ -234,14 +250,18 @@ class _Run:
         if entry is None:
             return None
         cached = entry.speech
-        stored = entry.fields.get(LOUDNESS_FIELD)
+        stored_blocks = entry.fields.get(LOUDNESS_FIELD)
+        field = entry.fields.get(FRAMES_FIELD)
         try:
-            frames = check_complete(cached.audio, cached.boundaries)
-            blocks = await self.check(chunk.text, frames, stored) if self.check else None
-        except EngineError:
+            if field is None:  # an entry from before frame records: parse it once
+                field = frames_field(*parse_clip(cached.audio, cached.boundaries))
+            frames = stored_frames(entry.stored, cached.audio, field, EPISODE_FORMAT)
+            check_duration(frames.duration, cached.boundaries)
+            blocks = await self.check(chunk.text, frames, stored_blocks) if self.check else None
+        except (EngineError, Mp3Error):
             return None  # a damaged cache entry: synthesize it again
-        if blocks is not None and stored is None:  # an entry from before loudness
-            self.cache.put(key, cached, fields=clip_fields(blocks))
+        if FRAMES_FIELD not in entry.fields or (blocks is not None and stored_blocks is None):
+            self.cache.put(key, cached, fields=_fields(blocks, field))  # the same audio
         self.stats.cached += 1
         self.tick()
         return Clip(
@@ -270,14 +290,18 @@ class _Run:
                 raise EngineError(
                     f"no complete answer within {deadline:.0f} s", retryable=True
                 ) from None
-            frames = check_complete(speech.audio, speech.boundaries)
+            start, frames = parse_clip(speech.audio, speech.boundaries)
             check_covered(chunk.text, speech.boundaries)
             blocks = await self.check(chunk.text, frames, None) if self.check else None
         self.failures_in_a_row = 0
-        self.cache.put(self.key(chunk), speech, fields=clip_fields(blocks))
+        field = frames_field(start, frames)
+        stored = self.cache.put(self.key(chunk), speech, fields=_fields(blocks, field))
+        # From here on the clip is read from the cache when the episode is written,
+        # so memory does not grow with the episode; uncached, it stays in memory.
+        audio = stored_frames(stored, speech.audio, field, frames.format) if stored else frames
         self.tick()
         return Clip(
-            chunk.chapter, chunk.index, frames, speech.boundaries, cached=False, blocks=blocks
+            chunk.chapter, chunk.index, audio, speech.boundaries, cached=False, blocks=blocks
         )
 
     async def after_failure(self, chunk: _Chunk, error: EngineError, attempt: int) -> None:
@@ -297,6 +321,11 @@ class _Run:
             raise SynthesisError(f"{where} failed{tries}: {error}")
         self.stats.retries += 1
         await asyncio.sleep(self.retry.delay(attempt))
+
+
+def _fields(blocks: Blocks | None, frames: dict[str, int]) -> dict:
+    """The clip-cache fields of a clip: where its frames are, and its loudness blocks."""
+    return {**(clip_fields(blocks) or {}), FRAMES_FIELD: frames}
 
 
 async def _all_or_nothing(work: list[Awaitable[Clip]], order: list[int]) -> list[Clip]:

@@ -310,12 +310,13 @@ def test_more_sections_than_an_episode_can_have_chapters_is_refused_before_synth
 
 def test_255_chapters_fit_in_the_tag():
     from digest.episode import Chapter, Episode
+    from digest.frame_stream import FrameStream
     from digest.mp3 import silence
     from digest.tags import EpisodeInfo, build_tag, check_chapter_count
 
     check_chapter_count(255, "x")
     chapters = tuple(Chapter(f"第{n}章", n * 0.1, (n + 1) * 0.1) for n in range(255))
-    episode = Episode("t", silence(25.6), chapters, ())
+    episode = Episode("t", FrameStream((silence(25.6),)), chapters, ())
     tag = build_tag(episode, EpisodeInfo(title="t", show="s", date=dt.date(2026, 3, 1)))
     read = mutagen.id3.ID3(io.BytesIO(tag + silence(25.6).data))
     assert len(read.getall("CHAP")) == 255

@@ -249,8 +249,14 @@ def test_an_intro_bed_changes_only_the_intro(tmp_path):
     intro_end = plain.episode.chapters[0].end
     frames = round(intro_end * 24000 / 576)
     assert mixed.episode.audio.count == plain.episode.audio.count
-    assert mixed.episode.audio.data[frames * 144 :] == plain.episode.audio.data[frames * 144 :]
-    assert mixed.episode.audio.data[: frames * 144] != plain.episode.audio.data[: frames * 144]
+    assert (
+        mixed.episode.audio.to_frames().data[frames * 144 :]
+        == plain.episode.audio.to_frames().data[frames * 144 :]
+    )
+    assert (
+        mixed.episode.audio.to_frames().data[: frames * 144]
+        != plain.episode.audio.to_frames().data[: frames * 144]
+    )
     read_frames(mixed.files.mp3.read_bytes())  # one clean frame stream in the episode format
     # the story pause after the intro's last words now carries the bed; the plain one is silent
     pause = slice(int((intro_end - 2.0) * 1000), int((intro_end - 0.5) * 1000))

@@ -197,8 +197,8 @@ def test_a_directory_in_the_way_means_not_cached_with_one_warning(tmp_path):
     cache = ClipCache(tmp_path, warn=warnings.append)
     audio, _ = paths(tmp_path, KEY_A)
     audio.mkdir(parents=True)
-    assert cache.put(KEY_A, speech_of()) is False
-    assert cache.put(KEY_A, speech_of()) is False
+    assert cache.put(KEY_A, speech_of()) is None
+    assert cache.put(KEY_A, speech_of()) is None
     assert cache.get(KEY_A) is None
     assert len(warnings) == 1 and "carrying on without caching" in warnings[0]
 
@@ -207,7 +207,7 @@ def test_a_file_where_the_clip_folder_goes_means_not_cached(tmp_path):
     warnings = []
     cache = ClipCache(tmp_path, warn=warnings.append)
     (tmp_path / KEY_A[:2]).write_text("in the way")
-    assert cache.put(KEY_A, speech_of()) is False
+    assert cache.put(KEY_A, speech_of()) is None
     assert len(warnings) == 1
 
 
@@ -217,7 +217,7 @@ def test_the_cache_folder_removed_mid_build_is_made_again(tmp_path):
     root = tmp_path / "cache"
     cache = ClipCache(root)
     shutil.rmtree(root)
-    assert cache.put(KEY_A, speech_of()) is True
+    assert cache.put(KEY_A, speech_of()) is not None
     assert cache.get(KEY_A) == speech_of()
 
 
@@ -227,7 +227,7 @@ def test_a_read_only_cache_means_not_cached(tmp_path):
     cache = ClipCache(tmp_path, warn=warnings.append)
     tmp_path.chmod(0o500)
     try:
-        assert cache.put(KEY_A, speech_of()) is False
+        assert cache.put(KEY_A, speech_of()) is None
     finally:
         tmp_path.chmod(0o700)
     assert len(warnings) == 1

@@ -175,7 +175,7 @@ def test_chapters_start_on_the_first_frame_of_their_heading(engine, request, art
     if engine == "edge":
         request.getfixturevalue("fake_edge")
     result = build_episode(article, options(tmp_path, engine=engine, voice="xiaoxiao"))
-    decoded = decode_mp3(result.episode.audio.data)
+    decoded = decode_mp3(result.episode.audio.to_frames().data)
     samples = decoded.get_array_of_samples()
     rate = decoded.frame_rate
     frame = 576 / rate

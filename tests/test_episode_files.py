@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from digest.cli import app
 from digest.episode import Chapter, Cue, Episode
+from digest.frame_stream import FrameStream
 from digest.mp3 import silence
 from digest.outputs import source_id, write_episode
 from digest.tags import EpisodeInfo
@@ -32,7 +33,7 @@ SUFFIXES = (".mp3", ".chapters.json", ".srt", ".vtt")
 
 
 def episode(seconds: float = 2.0, words: str = "你好。") -> Episode:
-    audio = silence(seconds)
+    audio = FrameStream((silence(seconds),))
     return Episode(
         "标题",
         audio,
@@ -245,7 +246,7 @@ def test_concurrent_builds_of_same_titled_articles_never_mix_their_files(tmp_pat
                 write_episode(
                     Episode(
                         "同名",
-                        silence(0.5 + n / 10),
+                        FrameStream((silence(0.5 + n / 10),)),
                         (Chapter("一", 0.0, 0.5 + n / 10),),
                         (Cue(0.1, 0.2, description),),
                     ),

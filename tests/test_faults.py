@@ -111,7 +111,9 @@ def reference(tmp_path_factory) -> Reference:
         ch.title for ch in prepared.script.chapters
     ]
     # the audio is exactly the fake's frames for every chunk (no gaps dropped, no extra clip)
-    assert result.episode.audio.data.count(b"\xff\xf3\x64\xc4") >= sum(map(audio_frames_for, texts))
+    assert result.episode.audio.to_frames().data.count(b"\xff\xf3\x64\xc4") >= sum(
+        map(audio_frames_for, texts)
+    )
     return Reference(article, mp3.read_bytes(), mp3.name, texts, seconds)
 
 

@@ -25,7 +25,6 @@ from digest.loudness import analyze, measure, parse_target
 from digest.mp3 import (
     GAIN_STEP_DB,
     apply_gain,
-    info_frame,
     join,
     read_frames,
     read_info_frame,
@@ -187,7 +186,7 @@ def test_info_frame_gives_exact_duration_to_mutagen_and_ffmpeg(tmp_path, monkeyp
     data = path.read_bytes()
     info = read_info_frame(data)
     assert info["frames"] == result.episode.audio.count and info["toc"] == 1
-    assert info["bytes"] == len(data) - data.index(info_frame(result.episode.audio))
+    assert info["bytes"] == len(data) - data.index(result.episode.audio.info_frame())
     assert mutagen.mp3.MP3(path).info.length == pytest.approx(exact, abs=1e-9)
     assert int(ID3(path)["TLEN"].text[0]) == round(exact * 1000)
     probe = subprocess.run(

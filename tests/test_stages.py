@@ -161,8 +161,8 @@ def test_cached_clips_are_not_requested_again(tmp_path):
     engine = FakeEngine()
     again, stats = synthesize(engine, cache=cache)
     assert engine.calls == [] and stats.cached == 4 and stats.requests == 0
-    assert [[c.frames.data for c in ch] for ch in again] == [
-        [c.frames.data for c in ch] for ch in first
+    assert [[c.frames.read_data() for c in ch] for ch in again] == [
+        [c.frames.read_data() for c in ch] for ch in first
     ]
 
 
@@ -193,7 +193,7 @@ def test_assembly_counts_every_pause_and_keeps_chapters_contiguous():
     second_clip_start = pause(LEAD_IN) + clips[0][0].frames.duration + pause(CHUNK_PAUSE)
     cue = next(c for c in episode.cues if c.text == "第二段比较长一些。")
     assert cue.start == pytest.approx(second_clip_start, abs=1e-9)
-    assert read_frames(episode.audio.data).count == episode.audio.count
+    assert read_frames(episode.audio.to_frames().data).count == episode.audio.count
 
 
 # -- tags and files -------------------------------------------------------------------
@@ -217,7 +217,7 @@ INFO = EpisodeInfo(
 def test_the_tag_reads_back_with_every_field_and_chapter(tmp_path):
     episode = built_episode()
     path = tmp_path / "e.mp3"
-    path.write_bytes(build_tag(episode, INFO) + episode.audio.data)
+    path.write_bytes(build_tag(episode, INFO) + episode.audio.to_frames().data)
     tag = ID3(path)
     assert tag.version[:2] == (2, 3)
     assert str(tag["TIT2"]) == "测试节目" and str(tag["TPE1"]) == "晨间简报"
