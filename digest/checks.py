@@ -20,11 +20,13 @@ warnings with their time (`find_problems`).
 from __future__ import annotations
 
 import asyncio
+import binascii
 import math
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from digest.cache import register_field
 from digest.engines.base import EngineError
@@ -94,15 +96,15 @@ def expected_duration(
     return n * low / speed, n * high / speed + DURATION_ALLOWANCE
 
 
-def _block_lufs(energy: float) -> float:
-    return -0.691 + 10 * math.log10(energy) if energy > 0 else -math.inf
+# A block is silence below SILENCE_LUFS: compared as energy, with no logarithm per block.
+_SILENCE_ENERGY = 10 ** ((SILENCE_LUFS + 0.691) / 10)
 
 
 def silent_share(blocks: Blocks) -> float:
     """The share of the audio's 100 ms blocks that are silence."""
     if not blocks.energies:
         return 1.0
-    quiet = sum(1 for e in blocks.energies if _block_lufs(e) < SILENCE_LUFS)
+    quiet = sum(1 for e in blocks.energies if e < _SILENCE_ENERGY)
     return quiet / len(blocks.energies)
 
 
@@ -156,24 +158,34 @@ class ClipCheck:
 
 
 # The clip cache keeps each clip's blocks, so a warm build measures nothing.
-LOUDNESS_FIELD = "loudness_blocks"
+LOUDNESS_FIELD = "loudness"  # packed (Blocks.to_packed)
+LISTED_LOUDNESS_FIELD = "loudness_blocks"  # as JSON lists, by earlier versions: still read
 
 
 def clip_fields(blocks: Blocks | None) -> dict | None:
     """The clip-cache fields that carry `blocks` (None: nothing to store)."""
-    return {LOUDNESS_FIELD: blocks.to_dict()} if blocks is not None else None
+    return {LOUDNESS_FIELD: blocks.to_packed()} if blocks is not None else None
 
 
-def _stored_blocks(value: object) -> Blocks:
-    if not isinstance(value, dict):
-        raise ValueError("loudness blocks are not an object")
-    try:
-        return Blocks.from_dict(value)
-    except (KeyError, TypeError) as exc:
-        raise ValueError(f"unusable loudness blocks: {exc}") from None
+def stored_blocks(fields: Mapping[str, Any]) -> Blocks | None:
+    """A cache entry's blocks, in either form; None if it has none."""
+    return fields.get(LOUDNESS_FIELD) or fields.get(LISTED_LOUDNESS_FIELD)
 
 
-register_field(LOUDNESS_FIELD, _stored_blocks)
+def _validated(unpack: Callable[[dict], Blocks]) -> Callable[[object], Blocks]:
+    def validate(value: object) -> Blocks:
+        if not isinstance(value, dict):
+            raise ValueError("loudness blocks are not an object")
+        try:
+            return unpack(value)
+        except (KeyError, TypeError, binascii.Error) as exc:
+            raise ValueError(f"unusable loudness blocks: {exc}") from None
+
+    return validate
+
+
+register_field(LOUDNESS_FIELD, _validated(Blocks.from_packed))
+register_field(LISTED_LOUDNESS_FIELD, _validated(Blocks.from_dict))
 
 
 def _runs(flags: list[bool], bridge: int = 0) -> list[tuple[int, int]]:
@@ -200,7 +212,7 @@ def find_problems(blocks: Blocks, intended: Sequence[tuple[float, float]] = ()) 
     only the silence the voice itself left does.
     """
     problems = []
-    silent = [_block_lufs(e) < SILENCE_LUFS for e in blocks.energies]
+    silent = [e < _SILENCE_ENERGY for e in blocks.energies]
     meant = [False] * len(silent)
     for start, end in intended:
         # Only blocks wholly inside the pause: a block shared with speech is the voice's.

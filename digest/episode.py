@@ -134,12 +134,19 @@ def place_blocks(placed: list[tuple[float, Blocks]], duration: float) -> Blocks:
     count = round(duration / BLOCK_SECONDS) + 1
     energies = [0.0] * count
     peaks = [0.0] * count
+    filled = 0  # blocks before this index may already hold a clip's blocks
     for start, blocks in placed:
         first = round(start / BLOCK_SECONDS)
-        for i, (energy, peak) in enumerate(zip(blocks.energies, blocks.peaks)):
-            if first + i < count:
-                energies[first + i] += energy
-                peaks[first + i] = max(peaks[first + i], peak)
+        end = min(count, first + len(blocks.energies))
+        if first >= filled:  # the usual case: a pause lies between clips
+            energies[first:end] = blocks.energies[: end - first]
+            peaks[first:end] = blocks.peaks[: end - first]
+        else:  # rounded onto the same block as the clip before: add up
+            for i, (energy, peak) in enumerate(zip(blocks.energies, blocks.peaks)):
+                if first + i < count:
+                    energies[first + i] += energy
+                    peaks[first + i] = max(peaks[first + i], peak)
+        filled = max(filled, end)
     return Blocks(tuple(energies), tuple(peaks))
 
 

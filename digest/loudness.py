@@ -22,8 +22,11 @@ true-peak limiter, and encodes once at the episode's format.
 
 from __future__ import annotations
 
+import array
+import base64
 import math
 import subprocess
+import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Sequence
@@ -87,6 +90,25 @@ class Blocks:
         """A JSON-able form (for the clip cache).  Exact: a warm build gives the same bytes."""
         return {"energies": list(self.energies), "peaks": list(self.peaks)}
 
+    def to_packed(self) -> dict[str, str]:
+        """A compact JSON-able form: each list as base64 of little-endian float64.
+
+        Exact, like `to_dict`, and a three-hour episode's blocks parse in
+        milliseconds instead of the 0.3 s its JSON lists took.
+        """
+        return {"energies": _pack(self.energies), "peaks": _pack(self.peaks)}
+
+    @staticmethod
+    def from_packed(data: dict) -> Blocks:
+        """The blocks `to_packed` stored; ValueError if they are not consistent measurements."""
+        energies, peaks = _unpack(data["energies"]), _unpack(data["peaks"])
+        if len(energies) != len(peaks):
+            raise ValueError("inconsistent loudness blocks")
+        for values in (energies, peaks):
+            if not all(map(math.isfinite, values)) or (values and min(values) < 0):
+                raise ValueError("loudness blocks out of range")
+        return Blocks(tuple(energies), tuple(peaks))
+
     @staticmethod
     def from_dict(data: dict) -> Blocks:
         energies = tuple(float(e) for e in data["energies"])
@@ -94,6 +116,25 @@ class Blocks:
         if len(energies) != len(peaks) or any(e < 0 or p < 0 for e, p in zip(energies, peaks)):
             raise ValueError("inconsistent loudness blocks")
         return Blocks(energies, peaks)
+
+
+def _pack(values: Sequence[float]) -> str:
+    packed = array.array("d", values)
+    if sys.byteorder == "big":
+        packed.byteswap()
+    return base64.b64encode(packed.tobytes()).decode("ascii")
+
+
+def _unpack(text: object) -> array.array:
+    if not isinstance(text, str):
+        raise ValueError("packed blocks are not a string")
+    raw = base64.b64decode(text.encode("ascii"), validate=True)
+    if len(raw) % 8:
+        raise ValueError("packed blocks are not whole float64 values")
+    values = array.array("d", raw)
+    if sys.byteorder == "big":
+        values.byteswap()
+    return values
 
 
 def concatenate(parts: Iterable[Blocks]) -> Blocks:
@@ -134,6 +175,12 @@ def _lufs(mean_square: float) -> float:
     return -0.691 + 10 * math.log10(mean_square) if mean_square > 0 else _SILENT
 
 
+def _energy(lufs: float) -> float:
+    """The mean square whose loudness is `lufs` (the inverse of _lufs): gates compare
+    energies, so that a 3-hour episode's 100,000 windows need no logarithm each."""
+    return 10 ** ((lufs + 0.691) / 10)
+
+
 def _windows(energies: Sequence[float], width: int) -> list[float]:
     """Mean energy of every `width`-block window, sliding one block at a time."""
     if len(energies) < width:
@@ -141,26 +188,27 @@ def _windows(energies: Sequence[float], width: int) -> list[float]:
     out = []
     running = sum(energies[:width])
     out.append(running / width)
-    for i in range(width, len(energies)):
-        running += energies[i] - energies[i - width]
-        out.append(max(running, 0.0) / width)
+    for leaving, entering in zip(energies, energies[width:]):
+        running += entering - leaving
+        out.append((running if running > 0.0 else 0.0) / width)
     return out
 
 
 def integrated_loudness(energies: Sequence[float]) -> float:
     """BS.1770-4 gated loudness from 100 ms block energies (400 ms blocks, 75% overlap)."""
-    blocks = [b for b in _windows(energies, 4) if _lufs(b) > _ABSOLUTE_GATE]
+    absolute = _energy(_ABSOLUTE_GATE)
+    blocks = [b for b in _windows(energies, 4) if b > absolute]
     if not blocks:
         return _SILENT
-    gate = _lufs(sum(blocks) / len(blocks)) + _RELATIVE_GATE
-    gated = [b for b in blocks if _lufs(b) > gate]
+    relative = _energy(_lufs(sum(blocks) / len(blocks)) + _RELATIVE_GATE)
+    gated = [b for b in blocks if b > relative]
     return _lufs(sum(gated) / len(gated))
 
 
 def loudness_range(energies: Sequence[float]) -> float:
     """EBU Tech 3342 loudness range: 10th to 95th percentile of gated 3 s loudness."""
-    short_term = [_lufs(b) for b in _windows(energies, 30)]
-    short_term = [s for s in short_term if s > _ABSOLUTE_GATE]
+    absolute = _energy(_ABSOLUTE_GATE)
+    short_term = [_lufs(b) for b in _windows(energies, 30) if b > absolute]
     if not short_term:
         return 0.0
     mean = sum(10 ** (s / 10) for s in short_term) / len(short_term)

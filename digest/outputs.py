@@ -140,7 +140,7 @@ def _owner(mp3: Path) -> str | None:
     if not mp3.exists():
         return None
     try:
-        from mutagen.id3 import ID3
+        from mutagen.id3 import ID3, TXXX
 
         # Only the tag is read: mutagen given the path would read the whole file.
         with open(mp3, "rb") as handle:
@@ -149,7 +149,8 @@ def _owner(mp3: Path) -> str | None:
             if header[:3] != b"ID3" or size > MAX_TAG_BYTES:
                 return ""
             tag = header + handle.read(size)
-        frames = ID3(io.BytesIO(tag)).getall(f"TXXX:{SOURCE_TAG}")
+        # TXXX frames only: parsing a long transcript (USLT) would take longer than the build.
+        frames = ID3(io.BytesIO(tag), known_frames={"TXXX": TXXX}).getall(f"TXXX:{SOURCE_TAG}")
     except Exception:  # noqa: BLE001 - anything unreadable belongs to someone else
         return ""
     return str(frames[0].text[0]) if frames and frames[0].text else ""

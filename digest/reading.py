@@ -379,10 +379,13 @@ def _looks_like_text(text: str) -> bool:
     if not text:
         return True
     bad = 0
-    for ch in text:
-        if ch in "\n\r\t\f\v\ufeff":
+    for line in text.split("\n"):
+        if line.isprintable():  # the usual line, checked at C speed
             continue
-        cat = unicodedata.category(ch)
-        if cat in ("Cc", "Cn", "Co", "Cs"):
-            bad += 1
+        for ch in line:
+            if ch in "\r\t\f\v\ufeff":
+                continue
+            cat = unicodedata.category(ch)
+            if cat in ("Cc", "Cn", "Co", "Cs"):
+                bad += 1
     return bad <= max(2, len(text) // 100)

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from digest.cache import ClipCache, clip_key
-from digest.checks import LOUDNESS_FIELD, clip_fields
+from digest.checks import LOUDNESS_FIELD, clip_fields, stored_blocks
 from digest.coverage import check_covered
 from digest.engines.base import Boundary, Engine, EngineError, Speaker
 from digest.errors import SynthesisError
@@ -250,18 +250,22 @@ class _Run:
         if entry is None:
             return None
         cached = entry.speech
-        stored_blocks = entry.fields.get(LOUDNESS_FIELD)
+        known = stored_blocks(entry.fields)
         field = entry.fields.get(FRAMES_FIELD)
         try:
             if field is None:  # an entry from before frame records: parse it once
                 field = frames_field(*parse_clip(cached.audio, cached.boundaries))
             frames = stored_frames(entry.stored, cached.audio, field, EPISODE_FORMAT)
             check_duration(frames.duration, cached.boundaries)
-            blocks = await self.check(chunk.text, frames, stored_blocks) if self.check else None
+            blocks = await self.check(chunk.text, frames, known) if self.check else None
         except (EngineError, Mp3Error):
             return None  # a damaged cache entry: synthesize it again
-        if FRAMES_FIELD not in entry.fields or (blocks is not None and stored_blocks is None):
-            self.cache.put(key, cached, fields=_fields(blocks, field))  # the same audio
+        if FRAMES_FIELD not in entry.fields or (
+            blocks is not None and LOUDNESS_FIELD not in entry.fields
+        ):
+            # An entry from an earlier version: stored again, with the same audio,
+            # so the next build reads what it needs without parsing or measuring.
+            self.cache.put(key, cached, fields=_fields(blocks, field))
         self.stats.cached += 1
         self.tick()
         return Clip(
