@@ -15,6 +15,8 @@ builds talk to `digest_testing/fake_edge.py` through the real edge-tts client,
 paced like `benchmarks/pipeline.py` (0.5 s latency, 20x real time).  Peak RSS
 is that of the build's whole process tree: /proc polled every 100 ms (the sum
 over the tree), and never less than the kernel's own maximum for the process.
+PSS (proportional set size, polled the same way) is shown beside it: it counts
+a page that two processes share (the code of two measuring ffmpegs) once.
 
 Baselines, all measured in the same run:
   * `edge-tts --help` and a bare `python -c pass` (start-up);
@@ -88,10 +90,13 @@ class Run:
     cpu: float  # user + system seconds of the process and its children
     rss: int  # peak RSS of the process tree, bytes
     stdout: str
+    pss: int = 0  # peak PSS of the process tree: shared pages divided among their sharers
 
 
-def _tree_rss(root: int) -> int:
-    """Sum of resident memory over `root` and its descendants (Linux /proc)."""
+def _tree_memory(root: int) -> tuple[int, int]:
+    """Sums of resident memory (RSS) and proportional set size (PSS) over `root` and its
+    descendants (Linux /proc).  RSS counts a page shared by two processes (the static
+    ffmpeg binary's code in two measuring ffmpegs, libc) twice; PSS counts it once."""
     children: dict[int, list[int]] = {}
     pages: dict[int, int] = {}
     for name in os.listdir("/proc"):
@@ -105,12 +110,24 @@ def _tree_rss(root: int) -> int:
         pid = int(name)
         children.setdefault(int(fields[1]), []).append(pid)  # field 4: the parent
         pages[pid] = int(fields[21])  # field 24: resident pages
-    total, todo = 0, [root]
+    total, proportional, todo = 0, 0, [root]
     while todo:
         pid = todo.pop()
         total += pages.get(pid, 0) * PAGE
+        proportional += _pss(pid)
         todo += children.get(pid, [])
-    return total
+    return total, proportional
+
+
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+            for line in rollup:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def run(command: list[str], stdin: bytes | None = None) -> Run:
@@ -129,13 +146,14 @@ def run(command: list[str], stdin: bytes | None = None) -> Run:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
-        peak = 0
+        peak = peak_pss = 0
         done = threading.Event()
 
         def poll() -> None:
-            nonlocal peak
+            nonlocal peak, peak_pss
             while not done.wait(0.1):
-                peak = max(peak, _tree_rss(process.pid))
+                rss, pss = _tree_memory(process.pid)
+                peak, peak_pss = max(peak, rss), max(peak_pss, pss)
 
         poller = threading.Thread(target=poll, daemon=True)
         poller.start()
@@ -150,7 +168,7 @@ def run(command: list[str], stdin: bytes | None = None) -> Run:
         if len(fields) == 3:
             peak = max(peak, int(fields[0]) * 1024)
             cpu = float(fields[1]) + float(fields[2])
-    return Run(wall, cpu, peak, out.decode())
+    return Run(wall, cpu, peak, out.decode(), peak_pss)
 
 
 def median_of(runs: list[Run]) -> Run:
@@ -160,6 +178,7 @@ def median_of(runs: list[Run]) -> Run:
         statistics.median(r.cpu for r in runs),
         max(r.rss for r in runs),
         runs[0].stdout,
+        max(r.pss for r in runs),
     )
 
 
@@ -418,10 +437,10 @@ def main() -> int:
             f"  {size} / {engine}: {summary['duration'] / 60:.1f} min of audio, {summary['requests']} requests"
         )
         print(
-            f"    cold {cold.wall:7.2f} s wall, {cold.cpu:7.2f} s CPU ({cold.cpu / cold.wall:.2f} cores), peak RSS {cold.rss / MiB:6.1f} MiB  [<= 120 MiB]"
+            f"    cold {cold.wall:7.2f} s wall, {cold.cpu:7.2f} s CPU ({cold.cpu / cold.wall:.2f} cores), peak RSS {cold.rss / MiB:6.1f} MiB  [<= 120 MiB] (PSS {cold.pss / MiB:.1f})"
         )
         print(
-            f"    warm {warm.wall:7.2f} s wall (median of 3), {warm.cpu:7.2f} s CPU, peak RSS {warm.rss / MiB:6.1f} MiB  [<= 120 MiB]"
+            f"    warm {warm.wall:7.2f} s wall (median of 3), {warm.cpu:7.2f} s CPU, peak RSS {warm.rss / MiB:6.1f} MiB  [<= 120 MiB] (PSS {warm.pss / MiB:.1f})"
         )
         if engine == "edge":
             print(ratio_line("cold build vs pacing floor", cold.wall, floor, target="[<= 1.1x]"))

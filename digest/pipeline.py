@@ -30,10 +30,10 @@ from digest.errors import InputError
 from digest.files import ensure_folder
 from digest.interrupts import interruption_for
 from digest.loudness import DEFAULT_TARGET, LOUDNESS_MODES, parse_target
-from digest.normalization import VOCABULARIES, load_lexicon
 from digest.outputs import EpisodeFiles, source_id, write_episode
 from digest.reading import MAX_COVER_BYTES, clean_text, read_bounded, source_identity
 from digest.script import MAX_CHUNK_CHARS, Script, build_script
+from digest.script_cache import load_script, script_key, store_script
 from digest.settings import load_settings
 from digest.show import DEFAULT_SHOW_NAME
 from digest.sources import read_source_text
@@ -143,9 +143,9 @@ class BuildOptions:
             raise InputError(
                 f"proxy {self.proxy!r} is not a URL like http://host:port", setting="proxy"
             )
-        if self.vocabulary is not None and self.vocabulary not in VOCABULARIES:
+        if self.vocabulary is not None and self.vocabulary not in _vocabularies():
             raise InputError(
-                f"vocabulary {self.vocabulary!r} is not one of {', '.join(VOCABULARIES)}",
+                f"vocabulary {self.vocabulary!r} is not one of {', '.join(_vocabularies())}",
                 setting="vocabulary",
             )
         if self.loudness is not None:
@@ -161,6 +161,12 @@ class BuildOptions:
     @property
     def engine_settings(self) -> EngineSettings:
         return EngineSettings(idle_timeout=self.idle_timeout, proxy=self.proxy)
+
+
+def _vocabularies() -> tuple[str, ...]:
+    from digest.normalization import VOCABULARIES  # only when asked: the normalizer is heavy
+
+    return VOCABULARIES
 
 
 @dataclass(frozen=True)
@@ -224,18 +230,37 @@ def _prepare(text: str, name: str, options: BuildOptions, source: str) -> Prepar
         options.voice, rate=options.rate, pitch=options.pitch, volume=options.volume
     )
     title = strip_invisible(options.title) if options.title is not None else None
+    vocabulary = options.vocabulary or preset.vocabulary or "keep"
+    root = (options.cache_dir or default_cache_dir()) if options.use_cache else None
+    key = None
+    if root is not None:
+        key = script_key(
+            text,
+            title=title,
+            locale=preset.speaker.locale,
+            vocabulary=vocabulary,
+            chunk_chars=options.chunk_chars,
+            lexicon_file=options.lexicon,
+        )
+        remembered = load_script(root, key) if key else None
+        if remembered is not None:  # the same text, settings and code as a build before
+            article, script = remembered
+            return Prepared(article, preset, script, source)
+    from digest.normalization import load_lexicon
+
     article = parse_article(text, title=title)
-    lexicon = load_lexicon(options.lexicon)
     script = build_script(
         article,
         preset.speaker.locale,
-        lexicon,
+        load_lexicon(options.lexicon),
         max_chars=options.chunk_chars,
-        vocabulary=options.vocabulary or preset.vocabulary or "keep",
+        vocabulary=vocabulary,
     )
     if not script.chapters:
         raise InputError(f"{name}: nothing to speak")
     check_chapter_count(len(script.chapters), name)
+    if root is not None and key is not None:
+        store_script(root, key, article, script)
     return Prepared(article, preset, script, source)
 
 

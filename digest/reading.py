@@ -131,6 +131,21 @@ def source_identity(source: str | Path, text: str) -> str:
         return "file:" + str(Path(source).absolute())
 
 
+def read_limited(path: Path, what: str, limit: int) -> str:
+    """A small UTF-8 configuration file's text; one-line InputError naming it otherwise."""
+    try:
+        with Path(path).open("rb") as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise InputError(f"cannot read {what} {path}: {e.strerror or e}") from None
+    if len(data) > limit:
+        raise InputError(f"{what} {path} is larger than {limit:,} bytes; refusing to read it")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"{what} {path} is not valid UTF-8 (byte {e.start})") from None
+
+
 def read_bounded(
     path: Path, limit: int, name: str, *, limit_text: str = "", setting: str | None = None
 ) -> bytes:

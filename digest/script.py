@@ -16,8 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from digest.article import Article
-from digest.normalization import is_mainland, normalize
-from digest.normalization.contract import leftover_warning
 from digest.sentences import CLOSERS, SENTENCE_END, is_speakable, sentence_spans, split_sentences
 
 # About 0.22 s of speech per character: 500 characters is under two minutes of
@@ -66,6 +64,9 @@ def build_script(
     max_chars: int = MAX_CHUNK_CHARS,
     vocabulary: str = "keep",
 ) -> Script:
+    # Imported here: a build whose script is remembered (digest.script_cache) never needs it.
+    from digest.normalization import is_mainland, normalize
+
     chapters = []
     warnings: list[str] = []
     for index, section in enumerate(article.sections):
@@ -96,6 +97,8 @@ def build_script(
 
 def _leftovers(lines: list[Line]) -> list[str]:
     """One warning per sentence whose spoken form still holds digits or symbols (contract §1.2)."""
+    from digest.normalization.contract import leftover_warning
+
     found = (leftover_warning(line.spoken, line.written) for line in lines)
     return [warning for warning in found if warning]
 

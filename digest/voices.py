@@ -12,6 +12,7 @@ import platformdirs
 from digest.engines import engine_names
 from digest.engines.base import Speaker
 from digest.errors import InputError
+from digest.reading import read_limited
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -107,9 +108,6 @@ def list_presets() -> list[VoicePreset]:
 
 def load_preset(path: Path) -> VoicePreset:
     """A voice preset file, every value checked: one-line InputError naming the file."""
-    from digest.normalization.conversion import VOCABULARIES
-    from digest.normalization.lexicon import read_limited
-
     text = read_limited(path, "voice preset", MAX_PRESET_BYTES)
     try:
         data = tomllib.loads(text)
@@ -124,8 +122,13 @@ def load_preset(path: Path) -> VoicePreset:
     try:
         voice = check_voice_name(data["voice"], engine)
         locale = check_locale(data["locale"]) if "locale" in data else locale_of(voice)
-        if vocabulary is not None and vocabulary not in VOCABULARIES:
-            raise InputError(f"vocabulary {vocabulary!r} is not one of {', '.join(VOCABULARIES)}")
+        if vocabulary is not None:
+            from digest.normalization import VOCABULARIES  # only then: the normalizer is heavy
+
+            if vocabulary not in VOCABULARIES:
+                raise InputError(
+                    f"vocabulary {vocabulary!r} is not one of {', '.join(VOCABULARIES)}"
+                )
         settings = Speaker(
             voice=voice,
             locale=locale,

@@ -9,6 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import InputError
+from ..reading import read_limited
 from .base import variants
 
 if sys.version_info >= (3, 11):
@@ -47,23 +48,8 @@ class Lexicon(dict):
         self.cues: Cues = cues if cues is not None else default_lexicon().cues
 
 
-def read_limited(path: Path, what: str, limit: int = MAX_LEXICON_BYTES) -> str:
-    """A small UTF-8 configuration file's text; one-line InputError naming it otherwise."""
-    try:
-        with Path(path).open("rb") as f:
-            data = f.read(limit + 1)
-    except OSError as e:
-        raise InputError(f"cannot read {what} {path}: {e.strerror or e}") from None
-    if len(data) > limit:
-        raise InputError(f"{what} {path} is larger than {limit:,} bytes; refusing to read it")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise InputError(f"{what} {path} is not valid UTF-8 (byte {e.start})") from None
-
-
 def _read(path: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
-    text = read_limited(path, "lexicon")
+    text = read_limited(path, "lexicon", MAX_LEXICON_BYTES)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
