@@ -375,18 +375,21 @@ def _stored_entries(root: Path) -> list[_Stored]:
 class CacheInfo:
     root: Path
     clips: int
-    size: int  # bytes
+    size: int  # bytes, scripts included
     oldest_use: float | None  # epoch seconds of the least recently used clip
     newest_use: float | None
+    scripts: int = 0  # remembered article scripts (digest.script_cache)
 
 
 def cache_info(root: Path) -> CacheInfo:
     """How many clips the cache at `root` holds and how much space they take."""
     entries = _stored_entries(root)
     uses = [e.last_used for e in entries]
+    scripts = sum(1 for e in entries if any(f.name.endswith(".script.json") for f in e.files))
     return CacheInfo(
         root=root,
-        clips=len(entries),
+        clips=len(entries) - scripts,
+        scripts=scripts,
         size=sum(e.size for e in entries),
         oldest_use=min(uses) if uses else None,
         newest_use=max(uses) if uses else None,

@@ -674,7 +674,8 @@ def cache_info_command(cache_dir: Optional[Path] = CacheDirOpt) -> None:
 
     root = cache_dir or default_cache_dir()
     info = cache_info(root)
-    typer.echo(f"{root}: {info.clips} clips, {format_size(info.size)}")
+    scripts = f", {info.scripts} article scripts" if info.scripts else ""
+    typer.echo(f"{root}: {info.clips} clips{scripts}, {format_size(info.size)}")
     if info.oldest_use is not None and info.newest_use is not None:
         oldest = dt.datetime.fromtimestamp(info.oldest_use).strftime("%Y-%m-%d %H:%M")
         newest = dt.datetime.fromtimestamp(info.newest_use).strftime("%Y-%m-%d %H:%M")

@@ -93,3 +93,18 @@ def test_the_user_lexicon_is_where_the_normalizer_reads_it():
     from digest.normalization.lexicon import user_lexicon_path
 
     assert user_lexicon_file() == user_lexicon_path()
+
+
+def test_remembered_scripts_are_counted_and_pruned_with_the_clips(tmp_path):
+    import time
+
+    from digest.cache import cache_info, prune
+
+    prepare_text(ARTICLE, options(tmp_path))
+    info = cache_info(tmp_path / "cache")
+    assert (info.clips, info.scripts) == (0, 1) and info.size > 0
+    (entry,) = (tmp_path / "cache").glob("*/*.script.json")
+    old = time.time() - 40 * 86400
+    os.utime(entry, (old, old))
+    prune(tmp_path / "cache", older_than=30 * 86400)
+    assert not entry.exists()
