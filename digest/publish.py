@@ -16,17 +16,28 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
 import urllib.parse
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from io import BytesIO
 from pathlib import Path
+from typing import BinaryIO
 
 from mutagen.id3 import ID3, TGID, TXXX, ID3NoHeaderError
 
 from digest.errors import InputError, Mp3Error, OutputError
 from digest.files import write_atomically
-from digest.mp3 import id3v2_end, read_frames
+from digest.mp3 import (
+    ID3_HEADER_SIZE,
+    first_format,
+    id3v2_body_size,
+    id3v2_end,
+    read_frames,
+    read_info_frame,
+)
 from digest.outputs import clean_title
 from digest.show import SHOW_FILE, Show, load_show
 from digest.tags import order_chapter_frames
@@ -109,22 +120,54 @@ def open_show(show_dir: Path) -> Show:
     return load_show(show_file)
 
 
-def read_episode(mp3: Path, show: Show | None = None) -> PublishedEpisode:
-    """Everything the feed says about an episode, from its MP3 tags and side files."""
+def _read_head(mp3: Path) -> tuple[bytes, bytes, int]:
+    """The ID3v2 tag at the front of `mp3` (b"" if none), the bytes just after it (where
+    an Info frame would be), and the file's size; the audio is not read."""
     try:
-        data = mp3.read_bytes()
+        with open(mp3, "rb") as handle:
+            header = handle.read(ID3_HEADER_SIZE)
+            tag = b""
+            if header[:3] == b"ID3" and len(header) == ID3_HEADER_SIZE:
+                footer = ID3_HEADER_SIZE if header[5] & 0x10 else 0
+                tag = header + handle.read(id3v2_body_size(header) + footer)
+            else:
+                handle.seek(0)
+            after = handle.read(_INFO_FRAME_SPAN)
+            size = os.fstat(handle.fileno()).st_size
     except OSError as exc:
         raise InputError(f"{mp3}: {exc.strerror or exc}") from None
+    return tag, after, size
+
+
+_INFO_FRAME_SPAN = 4096  # more than any Xing/Info frame with its headers
+
+
+def _duration(mp3: Path, tag: bytes, after: bytes) -> float:
+    """From the Info frame digest writes (frame count x frame length); an MP3 without
+    one is read and its frames counted."""
+    info = read_info_frame(tag + after)
+    fmt = first_format(tag + after)
+    if info is not None and "frames" in info and fmt is not None:
+        return info["frames"] * fmt.samples_per_frame / fmt.sample_rate
+    try:
+        return read_frames(mp3.read_bytes(), expected=None).duration
+    except OSError as exc:
+        raise InputError(f"{mp3}: {exc.strerror or exc}") from None
+    except Mp3Error as exc:
+        raise InputError(f"{mp3}: {exc}") from None
+
+
+def read_episode(mp3: Path, show: Show | None = None) -> PublishedEpisode:
+    """Everything the feed says about an episode, from its MP3 tags and side files
+    (the audio itself is not read when the MP3 has an Info frame)."""
+    data, after, size = _read_head(mp3)
     try:
         tag = ID3(BytesIO(data))
     except ID3NoHeaderError:
         raise InputError(f"{mp3}: no ID3 tag; not an episode digest built") from None
     except Exception as exc:  # mutagen raises many kinds on a damaged tag
         raise InputError(f"{mp3}: unreadable ID3 tag ({exc})") from None
-    try:
-        duration = read_frames(data, expected=None).duration
-    except Mp3Error as exc:
-        raise InputError(f"{mp3}: {exc}") from None
+    duration = _duration(mp3, data, after)
 
     def text(frame_id: str) -> str:
         frame = tag.get(frame_id)
@@ -155,7 +198,7 @@ def read_episode(mp3: Path, show: Show | None = None) -> PublishedEpisode:
         date=date,
         description=description,
         duration=duration,
-        length=len(data),
+        length=size,
         chapters=chapters,
         guid=guid,
         published=published,
@@ -226,6 +269,14 @@ def stamp_tag(data: bytes, guid: str, published: str) -> bytes:
     return order_chapter_frames(buffer.getvalue()) + data[id3v2_end(data) :]
 
 
+def _write_retagged(tag: bytes, mp3: Path, audio_start: int, handle: BinaryIO) -> None:
+    """`tag`, then `mp3` from `audio_start` on, copied a megabyte at a time."""
+    with open(mp3, "rb") as source:
+        source.seek(audio_start)
+        handle.write(tag)
+        shutil.copyfileobj(source, handle, 1 << 20)
+
+
 def publish_episode(
     mp3_path: Path,
     show_dir: Path,
@@ -270,8 +321,10 @@ def publish_episode(
             source = mp3_path.with_name(stem + suffix)
             if source.is_file() and source.resolve() != (folder / source.name).resolve():
                 write_atomically(folder / source.name, source.read_bytes())
-        data = stamp_tag(mp3_path.read_bytes(), episode_guid(show, name), published)
-        write_atomically(target, data)  # the MP3 last: the feed lists only complete episodes
+        old_tag = _read_head(mp3_path)[0]
+        tag = stamp_tag(old_tag, episode_guid(show, name), published)
+        # The MP3 last (the feed lists only complete episodes), its audio copied, not read whole.
+        write_atomically(target, partial(_write_retagged, tag, mp3_path, len(old_tag)))
     except OSError as exc:
         raise OutputError(
             f"could not publish {name} into {folder}: {exc.strerror or exc}"
