@@ -7,6 +7,7 @@ fails naming the heavy ones it finds.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -97,3 +98,30 @@ def test_the_normalizer_imports_opencc_only_for_a_conversion_that_needs_it():
         "assert normalize('台风来袭 3 次', 'zh-TW') == '颱風來襲三次'"
     )
     assert "opencc" in simplified_for_taiwan
+
+
+def test_a_warm_build_does_not_import_pypinyin(tmp_path):
+    """The episode's file name comes from pypinyin's data files (digest.pinyin), not from
+    importing pypinyin (0.4 s of CPU and 57 MB, issue 14)."""
+    code = (
+        "import datetime, json, sys\n"
+        "from pathlib import Path\n"
+        "from digest.pipeline import BuildOptions, build_episode\n"
+        "from digest_testing.fake_engine import FakeEngine\n"
+        "folder = Path(sys.argv[1])\n"
+        "article = folder / 'article.txt'\n"
+        "article.write_text('重庆银行行长谈音乐\\n\\n行长说，音乐让人快乐。\\n', encoding='utf-8')\n"
+        "options = BuildOptions(engine=FakeEngine(), output_dir=folder / 'out',\n"
+        "                       cache_dir=folder / 'cache', date=datetime.date(2026, 1, 2))\n"
+        "build_episode(article, options)\n"
+        "warm = build_episode(article, options)\n"
+        "assert warm.stats.requests == 0 and warm.stats.cached > 0\n"
+        "assert warm.files.mp3.name == '2026-01-02-chong-qing-yin-hang-hang-zhang-tan-yin-yue.mp3'\n"
+        "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    imported = set(json.loads(done.stdout))
+    assert "digest" in imported  # the list was read
+    assert "pypinyin" not in imported
