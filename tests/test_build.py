@@ -121,13 +121,13 @@ def test_seed_requests_are_small_and_simplified(seed_build):
     assert not any(re.search(r"\d", r.text) for r in requests)
 
 
-def test_seed_episode_clips_are_in_script_order(seed_build):
+def test_seed_episode_clips_are_in_script_order(seed_build, tmp_path):
     result, requests = seed_build
     from digest_testing.fake_edge import fake_audio
 
     texts = {read_tags(fake_audio(r.text))[0]: r.text for r in requests}
     spoken = [texts[tag] for tag in read_tags(result.files.mp3.read_bytes()) if tag in texts]
-    script = prepare_script(SEED, options(Path("unused"))).script
+    script = prepare_script(SEED, options(tmp_path)).script
     # every clip, each once, in the order of the script's chunks
     assert spoken == [chunk for chapter in script.chapters for chunk in chapter.chunks]
     assert spoken[0].startswith("Meta开天价")
