@@ -31,6 +31,7 @@ except ImportError:  # pragma: no cover
 from digest import __version__
 from digest.errors import DigestError, EngineError, InputError, SynthesisError
 from digest.interrupts import Terminated, ignore_further_interrupts, terminate_as_interrupt
+from digest.plain_options import PlainGroup, PlainOptions
 from digest.show import DEFAULT_SHOW_NAME
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
+    cls=PlainGroup,
 )
 
 # What to tell the user when a setting is the way past an error.
@@ -410,7 +412,7 @@ def engines(
             typer.echo(line)
 
 
-@app.command()
+@app.command(cls=PlainOptions)
 def normalize(
     voice: Optional[str] = VoiceOpt,
     locale: Optional[str] = typer.Option(
