@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import re
 
-from .base import MEASURE_CHARS, NUM, Ctx, charset
+from .base import MEASURE_CHARS, NUM, Ctx, charset, lazy_re
 from .spell import decimal
 
-_ORDINAL = re.compile(rf"(?P<di>第[ \t]?)(?P<n>{NUM})")
+_ORDINAL = lazy_re(lambda: rf"(?P<di>第[ \t]?)(?P<n>{NUM})")
 
 # 两 only before a counted word; never after 第/初/周/星期/礼拜 (第二, 初二, 周二) or in 二号/二月.
-_NO_LIANG_BEFORE = charset("第初周星期拜礼")
+_NO_LIANG_BEFORE = lazy_re(lambda: charset("第初周星期拜礼"))
 _CONTINUED = frozenset("万萬亿億")
 _INNER_MAG = frozenset("千百")
-_NUMBER = re.compile(
-    rf"(?P<n>{NUM})(?=(?P<next>{MEASURE_CHARS}|(?:到|至|或|、|~)\d+(?:\.\d+)?{MEASURE_CHARS})?)"
+_NUMBER = lazy_re(
+    lambda: (
+        rf"(?P<n>{NUM})(?=(?P<next>{MEASURE_CHARS}|(?:到|至|或|、|~)\d+(?:\.\d+)?{MEASURE_CHARS})?)"
+    )
 )
 
 
@@ -30,7 +32,7 @@ def cardinals(text: str, ctx: Ctx) -> str:
 
     def say(m: re.Match[str]) -> str:
         before = text[m.start() - 1] if m.start() else ""
-        liang = bool(m.group("next")) and not re.match(_NO_LIANG_BEFORE, before)
+        liang = bool(m.group("next")) and not _NO_LIANG_BEFORE.match(before)
         # 13万2千 is one number, 十三万二千: a 2 continuing a 万/亿 is inside the number
         if (
             liang
@@ -45,7 +47,7 @@ def cardinals(text: str, ctx: Ctx) -> str:
         if (
             not liang
             and len(n.partition(".")[0].lstrip("0")) >= 3
-            and not re.match(_NO_LIANG_BEFORE, before)
+            and not _NO_LIANG_BEFORE.match(before)
         ):
             liang = True
         return ctx.t(decimal(n, liang=liang))

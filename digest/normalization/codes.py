@@ -5,22 +5,24 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .base import CJK, MAG, MEASURE_CHARS, Ctx, alt, alt_of, charset
+from .base import CJK, MAG, MEASURE_CHARS, Ctx, LazyText, alt, alt_of, charset, lazy_re
 from .spell import cardinal, decimal, digits
 from .units import UNIT_SYMBOL
 
 # --- phone numbers ---------------------------------------------------------------------------
 _SEP = r"[ \t\-]?"
-_PHONE = re.compile(
-    r"(?<![\dA-Za-z.+/])(?:"
-    r"\+\d{1,3}(?:[ \t\-]?\(?\d{1,4}\)?){2,5}"  # +886-2-2720-8889: always a phone
-    r"|1[3-9]\d" + _SEP + r"\d{4}" + _SEP + r"\d{4}"  # mainland mobile
-    r"|09\d{2}" + _SEP + r"\d{3}" + _SEP + r"\d{3}"  # Taiwan mobile
-    r"|(?:0800|400|800)" + _SEP + r"\d{3}" + _SEP + r"\d{3,4}"  # toll-free
-    r"|\(0\d{1,3}\)[ \t]?\d{3,4}" + _SEP + r"\d{4}"  # (02)2720-8889
-    r"|0\d{1,3}-\d{3,4}-?\d{4}"  # 021-54889900, 02-2720-8889
-    r"|0\d{2,3}-\d{5,8}"  # 010-12388: an area code and a short local number
-    r")(?![\d])"
+_PHONE = lazy_re(
+    lambda: (
+        r"(?<![\dA-Za-z.+/])(?:"
+        r"\+\d{1,3}(?:[ \t\-]?\(?\d{1,4}\)?){2,5}"  # +886-2-2720-8889: always a phone
+        r"|1[3-9]\d" + _SEP + r"\d{4}" + _SEP + r"\d{4}"  # mainland mobile
+        r"|09\d{2}" + _SEP + r"\d{3}" + _SEP + r"\d{3}"  # Taiwan mobile
+        r"|(?:0800|400|800)" + _SEP + r"\d{3}" + _SEP + r"\d{3,4}"  # toll-free
+        r"|\(0\d{1,3}\)[ \t]?\d{3,4}" + _SEP + r"\d{4}"  # (02)2720-8889
+        r"|0\d{1,3}-\d{3,4}-?\d{4}"  # 021-54889900, 02-2720-8889
+        r"|0\d{2,3}-\d{5,8}"  # 010-12388: an area code and a short local number
+        r")(?![\d])"
+    )
 )
 _PHONE_WORD = alt(
     "拨打",
@@ -38,16 +40,18 @@ _PHONE_WORD = alt(
     "服务电话",
 )
 # Short service numbers (110, 1955, 12315) are phones only next to a phone word.
-_SERVICE = re.compile(
-    rf"(?P<cue>{_PHONE_WORD}[:：]?(?:为|為|是)?)(?P<n>\d[\d\-() \t]{{6,}}\d|\d{{3,5}})(?![\d.])"
-    rf"(?P<more>(?:{alt('或', '、', '和', '及', '或者')}\d{{3,5}}(?![\d.]))*)"
-    rf"|(?<![\d.])(?P<n2>\d{{3,5}})(?={_PHONE_WORD})"
+_SERVICE = lazy_re(
+    lambda: (
+        rf"(?P<cue>{_PHONE_WORD}[:：]?(?:为|為|是)?)(?P<n>\d[\d\-() \t]{{6,}}\d|\d{{3,5}})(?![\d.])"
+        rf"(?P<more>(?:{alt('或', '、', '和', '及', '或者')}\d{{3,5}}(?![\d.]))*)"
+        rf"|(?<![\d.])(?P<n2>\d{{3,5}})(?={_PHONE_WORD})"
+    )
 )
-_MORE_PHONES = re.compile(r"\d+")
-_PHONE_WORD_HINT = re.compile(_PHONE_WORD)
+_MORE_PHONES = lazy_re(lambda: r"\d+")
+_PHONE_WORD_HINT = lazy_re(lambda: _PHONE_WORD)
 # every phone number but a +code one has 7 or more digits in one run of digits, blanks, - ( )
-_LONG_DIGITS = re.compile(r"\d[\d \t\-()]{5,}\d")
-_PHONE_JUNK = re.compile(r"[ \t\-()（）]")
+_LONG_DIGITS = lazy_re(lambda: r"\d[\d \t\-()]{5,}\d")
+_PHONE_JUNK = lazy_re(lambda: r"[ \t\-()（）]")
 
 
 def _say_phone(number: str, ctx: Ctx) -> str:
@@ -73,7 +77,7 @@ def phone_numbers(text: str, ctx: Ctx) -> str:
 
 # --- digit strings --------------------------------------------------------------------------
 # 95后, 00後: generation labels (but not 3天后: the digits must touch 后)
-_GENERATION = re.compile(r"(?<![\d.])(\d{2})(?=[后後](?![面来來续續期果]))")
+_GENERATION = lazy_re(lambda: r"(?<![\d.])(\d{2})(?=[后後](?![面来來续續期果]))")
 # 921大地震, 911事件, 618大促: a month-day nickname before an event word
 _EVENT_WORD = alt(
     "大地震",
@@ -99,22 +103,24 @@ _EVENT_WORD = alt(
     "运动",
     "表白日",
 )
-_EVENT_HINT = re.compile(_EVENT_WORD)
-_EVENT = re.compile(rf"(?<![\d.])([1-9][0-3]?\d{{2}})(?=[ \t]?{_EVENT_WORD})")
+_EVENT_HINT = lazy_re(lambda: _EVENT_WORD)
+_EVENT = lazy_re(lambda: rf"(?<![\d.])([1-9][0-3]?\d{{2}})(?=[ \t]?{_EVENT_WORD})")
 # A handful of named days people never say as cardinals, when no quantity follows
 _NAMED_DAYS = ("520", "618", "911", "315", "921", "228")
-_NAMED_DAY = re.compile(
-    rf"(?<![\d.第])(520|618|911|315|921|228)(?![\d.%]|[ \t]?{MEASURE_CHARS}|[A-Za-z])"
+_NAMED_DAY = lazy_re(
+    lambda: rf"(?<![\d.第])(520|618|911|315|921|228)(?![\d.%]|[ \t]?{MEASURE_CHARS}|[A-Za-z])"
 )
 _COUNT_BEFORE = "(?<![共达達约約近逾超行开開计計余餘加增])"
 # Road and train numbers: 国道318, 318国道, G318 (the Latin rule), 1461次列车, 806车次
-_ROAD_TRAIN = re.compile(
-    rf"(?P<cue>{alt('国道', '省道', '县道', '乡道')})(?P<n>\d{{3}})(?![\d.]|{alt('公里', '千米', '米', '多', '余')}|km)"
-    # a count word before the digits makes them a count: 加开120次列车, 共开行806车次
-    rf"|(?<![\d.]){_COUNT_BEFORE}(?P<n2>\d{{3,5}})(?={alt('国道', '省道', '县道', '车次', '次列车', '次动车', '次高铁', '次旅客列车', '次特快', '次班机', '次航班')})"
+_ROAD_TRAIN = lazy_re(
+    lambda: (
+        rf"(?P<cue>{alt('国道', '省道', '县道', '乡道')})(?P<n>\d{{3}})(?![\d.]|{alt('公里', '千米', '米', '多', '余')}|km)"
+        # a count word before the digits makes them a count: 加开120次列车, 共开行806车次
+        rf"|(?<![\d.]){_COUNT_BEFORE}(?P<n2>\d{{3,5}})(?={alt('国道', '省道', '县道', '车次', '次列车', '次动车', '次高铁', '次旅客列车', '次特快', '次班机', '次航班')})"
+    )
 )
-_ROAD_TRAIN_HINT = re.compile(
-    alt(
+_ROAD_TRAIN_HINT = lazy_re(
+    lambda: alt(
         "国道",
         "省道",
         "县道",
@@ -131,12 +137,14 @@ _ROAD_TRAIN_HINT = re.compile(
 )
 # 985高校, 211工程, 985、211高校: a 3-digit label glued to a word for a class of schools
 # (前200大学 and 共100所 are counts)
-_SCHOOL_LABEL = re.compile(
-    rf"(?<![\d.]){_COUNT_BEFORE}(?<!前|第)(\d{{3}})(?=(?:[、和及与/]\d{{3}})*{alt('高校', '院校', '工程', '名校', '大学', '学校', '计划')})"
+_SCHOOL_LABEL = lazy_re(
+    lambda: (
+        rf"(?<![\d.]){_COUNT_BEFORE}(?<!前|第)(\d{{3}})(?=(?:[、和及与/]\d{{3}})*{alt('高校', '院校', '工程', '名校', '大学', '学校', '计划')})"
+    )
 )
-_SCHOOL_HINT = re.compile(alt("高校", "院校", "工程", "名校", "大学", "学校", "计划"))
+_SCHOOL_HINT = lazy_re(lambda: alt("高校", "院校", "工程", "名校", "大学", "学校", "计划"))
 # Stock codes: 4–6 digits alone in brackets after a name: 宁德时代(300750)
-_STOCK = re.compile(r"(?<=[\u4e00-\u9fffA-Za-z])([（(])(\d{4,6})((?:\.[A-Z]{2})?[)）])")
+_STOCK = lazy_re(lambda: r"(?<=[\u4e00-\u9fffA-Za-z])([（(])(\d{4,6})((?:\.[A-Z]{2})?[)）])")
 # Identifiers after a label: 编号A1023, 代码600519, 车次G1234, 工号0931
 _ID_LABEL = alt(
     "编号",
@@ -167,10 +175,12 @@ _ID_LABEL = alt(
     "车牌",
     "编码",
 )
-_ID_HINT = re.compile(_ID_LABEL)
-_ID = re.compile(rf"(?P<cue>{_ID_LABEL}[:：为為是]?[ \t]?)(?P<code>[A-Za-z\-]*\d[\dA-Za-z\-]*)")
+_ID_HINT = lazy_re(lambda: _ID_LABEL)
+_ID = lazy_re(
+    lambda: rf"(?P<cue>{_ID_LABEL}[:：为為是]?[ \t]?)(?P<code>[A-Za-z\-]*\d[\dA-Za-z\-]*)"
+)
 # Dotted numbers with two or more dots are versions or addresses: 192.168.1.1, 17.4.1
-_DOTTED = re.compile(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
+_DOTTED = lazy_re(lambda: r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
 # Chinese brand prefixes whose model numbers are codes: 波音777, 空巴A350, 骁龙8
 _BRAND = alt(
     "波音",
@@ -187,12 +197,12 @@ _BRAND = alt(
     "歼",
     "东风",
 )
-_BRAND_HINT = re.compile(_BRAND)
-_BRAND_CODE = re.compile(rf"(?P<brand>{_BRAND})(?P<n>\d{{3,}})(?![\d.])")
+_BRAND_HINT = lazy_re(lambda: _BRAND)
+_BRAND_CODE = lazy_re(lambda: rf"(?P<brand>{_BRAND})(?P<n>\d{{3,}})(?![\d.])")
 
 
 # 601318.SH, (09988.HK): a stock code with an exchange suffix, the dot dropped (§5.6)
-_EXCHANGE = re.compile(r"(?<![\d.])(\d{4,6})\.(HK|SH|SZ|SS|US|TW|TWO|T|KS|KQ)(?![A-Za-z])")
+_EXCHANGE = lazy_re(lambda: r"(?<![\d.])(\d{4,6})\.(HK|SH|SZ|SS|US|TW|TWO|T|KS|KQ)(?![A-Za-z])")
 
 
 @lru_cache(maxsize=8)
@@ -211,7 +221,7 @@ def _room_patterns(
     return cue_before, cue_after
 
 
-_THREE_DIGITS = re.compile(r"\d{3}")
+_THREE_DIGITS = lazy_re(lambda: r"\d{3}")
 
 
 def _room(m: re.Match[str]) -> str:
@@ -264,14 +274,18 @@ def _spell_code(code: str) -> str:
 # A number belongs to a name when it follows a Latin word directly or after a hyphen
 # (the blank was already removed). A quantity word after the digits means it is not a name:
 # Meta 1000萬美元, Sony 2023年.
-_QUANTITY_AFTER = rf"(?:[万萬亿億兆千百年月日%‰℃°]|{MEASURE_CHARS}|[ \t]?{UNIT_SYMBOL}(?![A-Za-z]))"
-_NAME = re.compile(
-    r"(?<![A-Za-z\d.])(?P<name>[A-Za-z]+(?:[-.&'][A-Za-z]+)*)(?P<sep>-?)"
-    rf"(?P<num>\d+(?:\.\d+)*)(?![\d])(?!\.\d)(?!{_QUANTITY_AFTER})(?P<hyphen>-(?=[A-Za-z]|\d+(?:\.\d+)?[A-Z](?![A-Za-z])))?"
+_QUANTITY_AFTER = LazyText(
+    lambda: rf"(?:[万萬亿億兆千百年月日%‰℃°]|{MEASURE_CHARS}|[ \t]?{UNIT_SYMBOL}(?![A-Za-z]))"
+)
+_NAME = lazy_re(
+    lambda: (
+        r"(?<![A-Za-z\d.])(?P<name>[A-Za-z]+(?:[-.&'][A-Za-z]+)*)(?P<sep>-?)"
+        rf"(?P<num>\d+(?:\.\d+)*)(?![\d])(?!\.\d)(?!{_QUANTITY_AFTER})(?P<hyphen>-(?=[A-Za-z]|\d+(?:\.\d+)?[A-Z](?![A-Za-z])))?"
+    )
 )
 # 6G, 8K, 7B, 405B: digits and one capital letter: a cardinal and the letter
 # (L, W and V are units, left for the unit rule: 1.25L, 450W)
-_DIGIT_LETTER = re.compile(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?=[A-KM-UX-Z](?![A-Za-z]))")
+_DIGIT_LETTER = lazy_re(lambda: r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?=[A-KM-UX-Z](?![A-Za-z]))")
 
 
 def _version(num: str) -> str:
@@ -284,8 +298,10 @@ def _version(num: str) -> str:
 
 # Capital letters glued to 3+ digits before a transport word are a flight or train number,
 # even though 次/班 are also measure words: G1234次, BR189班机, CA1234航班
-_TRANSPORT_CODE = re.compile(
-    rf"(?<![A-Za-z\d.])([A-Z]{{1,3}})(\d{{3,5}})(?=[ \t]?{alt('次', '班', '航班', '列车', '动车', '号列车')})"
+_TRANSPORT_CODE = lazy_re(
+    lambda: (
+        rf"(?<![A-Za-z\d.])([A-Z]{{1,3}})(\d{{3,5}})(?=[ \t]?{alt('次', '班', '航班', '列车', '动车', '号列车')})"
+    )
 )
 
 
@@ -296,9 +312,11 @@ _NOT_A_NAME = "为為至到达達是降跌升涨漲约約近于於在从從由�
 # a signed quantity goes on with a unit or a count word (-154米, -3个); a name does not
 # (歼-20首飞, where 首 is only a measure word elsewhere)
 _QUANTITY_WORD = charset("米元度克吨升倍点分秒年月日天岁亩斤个名人家位次户码里寸尺")
-_DESIGNATION = re.compile(
-    rf"(?<={CJK})(?<![{_NOT_A_NAME}])-(?P<n>\d{{1,4}})"
-    rf"(?![\d.]|[ \t]?(?:{MAG}|[%‰‱℃°]|{UNIT_SYMBOL}(?![A-Za-z])|{_QUANTITY_WORD}))"
+_DESIGNATION = lazy_re(
+    lambda: (
+        rf"(?<={CJK})(?<![{_NOT_A_NAME}])-(?P<n>\d{{1,4}})"
+        rf"(?![\d.]|[ \t]?(?:{MAG}|[%‰‱℃°]|{UNIT_SYMBOL}(?![A-Za-z])|{_QUANTITY_WORD}))"
+    )
 )
 
 
@@ -310,11 +328,11 @@ def designations(text: str, ctx: Ctx) -> str:
 
 
 # No.5 → No五: the dot of the abbreviation goes (§5.6)
-_NO_DOT = re.compile(r"(?<![A-Za-z])(No|NO|no)\.[ \t]?(?=\d)")
+_NO_DOT = lazy_re(lambda: r"(?<![A-Za-z])(No|NO|no)\.[ \t]?(?=\d)")
 # 1080P, 720p: a video resolution is a code, digit by digit
-_RESOLUTION = re.compile(r"(?<![A-Za-z\d.])(\d{3,4})([Pp])(?![A-Za-z])")
+_RESOLUTION = lazy_re(lambda: r"(?<![A-Za-z\d.])(\d{3,4})([Pp])(?![A-Za-z])")
 # 1080P/4K, 5G/4G: a slash between two codes is "or" (§5.7)
-_CODE_OR = re.compile(r"(?<=\d[A-Za-z])/(?=\d{1,4}[A-Za-z](?![A-Za-z]))")
+_CODE_OR = lazy_re(lambda: r"(?<=\d[A-Za-z])/(?=\d{1,4}[A-Za-z](?![A-Za-z]))")
 
 
 def latin_names(text: str, ctx: Ctx) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .base import DASH, MEASURE_CHARS, Ctx, alt, alt_of
+from .base import DASH, MEASURE_CHARS, Ctx, LazyText, alt, alt_of, lazy_re
 from .spell import cardinal, digits
 
 
@@ -24,14 +24,14 @@ def _ymd(ctx: Ctx, y: str, m: str, d: str | None = None, roc: bool = False) -> s
 
 # --- dates ------------------------------------------------------------------------------------
 # 2027/4/12, 2028-02-07, 2029.01.15 (the separators must agree)
-_YMD = re.compile(r"(?<![\d.\-/])(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})(?![\d]|[.\-/]\d)")
+_YMD = lazy_re(lambda: r"(?<![\d.\-/])(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})(?![\d]|[.\-/]\d)")
 # ROC dates with a 3-digit year: 113/11/30, 113.11.30
-_ROC = re.compile(r"(?<![\d.\-/])(\d{3})([/.])(\d{1,2})\2(\d{1,2})(?![\d]|[./]\d)")
+_ROC = lazy_re(lambda: r"(?<![\d.\-/])(\d{3})([/.])(\d{1,2})\2(\d{1,2})(?![\d]|[./]\d)")
 # 2027/4 and 2024-12 (a month of two digits, so 2024-25 stays a range)
-_YM = re.compile(r"(?<![\d.\-/])(\d{4})(?:/(\d{1,2})|-(0[1-9]|1[0-2]))(?![\d/\-])")
+_YM = lazy_re(lambda: r"(?<![\d.\-/])(\d{4})(?:/(\d{1,2})|-(0[1-9]|1[0-2]))(?![\d/\-])")
 # 9月7—9日: the day range inside one month
-_DAY_RANGE = re.compile(
-    rf"(\d{{1,2}})月(\d{{1,2}})[日号號]?[ \t]?{DASH}[ \t]?(\d{{1,2}})([日号號])"
+_DAY_RANGE = lazy_re(
+    lambda: rf"(\d{{1,2}})月(\d{{1,2}})[日号號]?[ \t]?{DASH}[ \t]?(\d{{1,2}})([日号號])"
 )
 # M/D is a date only next to a cue; otherwise it is a fraction (§2.15)
 _MD_BEFORE = alt(
@@ -65,26 +65,30 @@ _MD_AFTER = alt(
     "生效",
     "出发",
 )
-_MD = re.compile(
-    rf"(?:(?P<cue>{_MD_BEFORE})(\d{{1,2}})/(\d{{1,2}})(?![\d/])"
-    rf"|(?<![\d./])(\d{{1,2}})/(\d{{1,2}})(?=[ \t]?(?:{_MD_AFTER}|[（(][周週星]))(?!/))"
+_MD = lazy_re(
+    lambda: (
+        rf"(?:(?P<cue>{_MD_BEFORE})(\d{{1,2}})/(\d{{1,2}})(?![\d/])"
+        rf"|(?<![\d./])(\d{{1,2}})/(\d{{1,2}})(?=[ \t]?(?:{_MD_AFTER}|[（(][周週星]))(?!/))"
+    )
 )
 # 98年7月: a 2-digit year before a month is read digit by digit
-_SHORT_YEAR = re.compile(r"(?<![\d.])(\d{2})(?=年\d{1,2}月)")
+_SHORT_YEAR = lazy_re(lambda: r"(?<![\d.])(\d{2})(?=年\d{1,2}月)")
 # 3·15, 7·20: a named date is read digit by digit without the dot
-_DOT_DATE = re.compile(r"(?<![\d.])(\d{1,2})[·・•](\d{1,2})(?!\d)")
+_DOT_DATE = lazy_re(lambda: r"(?<![\d.])(\d{1,2})[·・•](\d{1,2})(?!\d)")
 
 
 # --- seasons, quarters and halves (§5.5) -------------------------------------------------------
 # 2022/23赛季: two years joined by a slash before a season word are a range, never a fraction
-_SEASON = re.compile(
-    rf"(?<![\d./])(\d{{4}})/(\d{{2}})(?=[ \t]?{alt('赛季', '球季', '年度', '财年', '学年', '财政年度', '雪季', '季')})"
+_SEASON = lazy_re(
+    lambda: (
+        rf"(?<![\d./])(\d{{4}})/(\d{{2}})(?=[ \t]?{alt('赛季', '球季', '年度', '财年', '学年', '财政年度', '雪季', '季')})"
+    )
 )
 # 2028Q1, 2027H2: a quarter or a half after a year
-_YEAR_PART = re.compile(r"(?<![\d.A-Za-z])(\d{4})[ \t]?([QH])([1-4])(?![\dA-Za-z])")
+_YEAR_PART = lazy_re(lambda: r"(?<![\d.A-Za-z])(\d{4})[ \t]?([QH])([1-4])(?![\dA-Za-z])")
 # Q2-Q4, H1-H2: a range of quarters
-_PART_RANGE = re.compile(
-    rf"(?<![A-Za-z])([QH])([1-4])[ \t]?(?:{DASH}|至|到)[ \t]?\1([1-4])(?![\dA-Za-z])"
+_PART_RANGE = lazy_re(
+    lambda: rf"(?<![A-Za-z])([QH])([1-4])[ \t]?(?:{DASH}|至|到)[ \t]?\1([1-4])(?![\dA-Za-z])"
 )
 _HALVES = {"1": "上半年", "2": "下半年"}
 
@@ -143,8 +147,10 @@ def numeric_dates(text: str, ctx: Ctx) -> str:
 
 
 # 5.1假期 → 五一假期, 10.1黄金周 → 十一黄金周: M.D before a holiday word is the holiday's name
-_HOLIDAY_DOT = re.compile(
-    rf"(?<![\d.])(\d{{1,2}})\.(\d{{1,2}})(?=[ \t]?{alt('假期', '小长假', '长假', '黄金周', '劳动节', '国际劳动节', '档期', '前后', '期间', '假日', '出游', '旅游')})"
+_HOLIDAY_DOT = lazy_re(
+    lambda: (
+        rf"(?<![\d.])(\d{{1,2}})\.(\d{{1,2}})(?=[ \t]?{alt('假期', '小长假', '长假', '黄金周', '劳动节', '国际劳动节', '档期', '前后', '期间', '假日', '出游', '旅游')})"
+    )
 )
 
 
@@ -209,15 +215,17 @@ _RACE_CUE = alt(
     "枪声成绩",
 )
 _TIME = r"(\d{1,2}):(\d{2})(?::(\d{2}))?"
-_CLOCK = re.compile(
-    rf"(?<![\d:.])(?P<cue>{_RACE_CUE}[^\d\n，。；]{{0,4}})?{_TIME}(?![\d:.]\d)(?:[ \t]?(?P<to>{DASH}|到|至)[ \t]?{_TIME}(?![\d:]))?"
+_CLOCK = lazy_re(
+    lambda: (
+        rf"(?<![\d:.])(?P<cue>{_RACE_CUE}[^\d\n，。；]{{0,4}})?{_TIME}(?![\d:.]\d)(?:[ \t]?(?P<to>{DASH}|到|至)[ \t]?{_TIME}(?![\d:]))?"
+    )
 )
-_WEAK_RACE_CUE = re.compile(alt("时间为"))
-_RACE_AFTER = re.compile(
-    rf"[ \t]?{alt('完赛', '夺冠', '冲线', '撞线', '的成绩', '的佳绩', '完成比赛', '打破')}"
+_WEAK_RACE_CUE = lazy_re(lambda: alt("时间为"))
+_RACE_AFTER = lazy_re(
+    lambda: rf"[ \t]?{alt('完赛', '夺冠', '冲线', '撞线', '的成绩', '的佳绩', '完成比赛', '打破')}"
 )
 # M:SS.ss is only ever a race time (三分三十一秒四六)
-_LAP = re.compile(r"(?<![\d:.])(\d{1,2}):(\d{2})\.(\d{1,3})(?!\d)")
+_LAP = lazy_re(lambda: r"(?<![\d:.])(\d{1,2}):(\d{2})\.(\d{1,3})(?!\d)")
 
 
 def _minutes(mm: str, unit: str) -> str:
@@ -240,10 +248,10 @@ def _race(h: str, mm: str, ss: str | None) -> str:
 
 
 # 46秒40, 13秒09: two digits right after N秒 are hundredths, read digit by digit
-_HUNDREDTHS = re.compile(rf"(?<=\d秒)(\d{{2}})(?![\d.%]|{MEASURE_CHARS}|[A-Za-z])")
+_HUNDREDTHS = lazy_re(lambda: rf"(?<=\d秒)(\d{{2}})(?![\d.%]|{MEASURE_CHARS}|[A-Za-z])")
 
 
-_ZERO_MINUTE = re.compile(rf"(?<=\d{alt('时', '点')})0(?=[1-9]分)|(?<=\d分)0(?=[1-9]秒)")
+_ZERO_MINUTE = lazy_re(lambda: rf"(?<=\d{alt('时', '点')})0(?=[1-9]分)|(?<=\d分)0(?=[1-9]秒)")
 
 
 def clock_times(text: str, ctx: Ctx) -> str:
@@ -304,21 +312,25 @@ _SPAN_CUE = alt(
     "将近",
 )
 _HEDGE = alt("约", "近", "逾", "超过", "大约", "将近", "差不多", "足足", "整整")
-_SPAN_HINT = re.compile(_SPAN_CUE)
-_DURATION = re.compile(rf"(?P<cue>{_SPAN_CUE})(?P<h>{_HEDGE}?)(?P<n>\d{{4}})(?=年)")
+_SPAN_HINT = lazy_re(lambda: _SPAN_CUE)
+_DURATION = lazy_re(lambda: rf"(?P<cue>{_SPAN_CUE})(?P<h>{_HEDGE}?)(?P<n>\d{{4}})(?=年)")
 # A year: 2035年, 1970年代, 2026财年 — but not 1300多年 / 1000余年 (durations)
 _YEAR_AFTER = alt("年", "财年", "学年", "赛季", "年度", "届")
 # 2024级新生: 级 is a year only before a word for students (1000级台阶 is a count)
-_CLASS_YEAR = rf"级(?={alt('新生', '学生', '本科', '研究生', '硕士', '博士', '同学', '校友', '毕业生', '学员')})"
-_YEAR = re.compile(rf"(?<![\d.第])(\d{{4}})(?={_YEAR_AFTER}|{_CLASS_YEAR})(?!年[多余])")
+_CLASS_YEAR = LazyText(
+    lambda: (
+        rf"级(?={alt('新生', '学生', '本科', '研究生', '硕士', '博士', '同学', '校友', '毕业生', '学员')})"
+    )
+)
+_YEAR = lazy_re(lambda: rf"(?<![\d.第])(\d{{4}})(?={_YEAR_AFTER}|{_CLASS_YEAR})(?!年[多余])")
 # 国办发〔2024〕5号: the year of a document number, in 〔〕 (or [] ［］ before N号)
-_DOC_YEAR = re.compile(r"(?:(?<=〔)(\d{4})(?=〕)|(?<=[\[［])(\d{4})(?=[\]］]第?\d+[号號]))")
+_DOC_YEAR = lazy_re(lambda: r"(?:(?<=〔)(\d{4})(?=〕)|(?<=[\[［])(\d{4})(?=[\]］]第?\d+[号號]))")
 # After 公元/公元前/西元 a 3-digit year is read digit by digit too
-_ERA = re.compile(rf"({alt('公元前', '公元', '西元', '西元前')})(\d{{3,4}})(?!\d)")
+_ERA = lazy_re(lambda: rf"({alt('公元前', '公元', '西元', '西元前')})(\d{{3,4}})(?!\d)")
 
 
 # 1990s: an English decade
-_DECADE_S = re.compile(r"(?<![\d.])(1\d{2}0|20\d0)s(?![A-Za-z])")
+_DECADE_S = lazy_re(lambda: r"(?<![\d.])(1\d{2}0|20\d0)s(?![A-Za-z])")
 
 
 @lru_cache(maxsize=8)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from .base import DASH, MAG, NUM, Ctx, alt, charset
+from .base import DASH, MAG, NUM, Ctx, alt, charset, lazy_re
 
 # symbol or code → (word before the amount, word after it)
 _CURRENCIES = {
@@ -48,19 +48,25 @@ _CODE = "|".join(_CODES)
 _MAGS = rf"(?:{MAG}|兆)*"  # 兆 is settled by the next rule
 _AMOUNT = rf"(?P<a>{NUM})(?P<ma>{_MAGS})(?:(?P<dash>{DASH}|到|至)(?P<symb>{_SYMBOL})?(?P<b>{NUM})(?P<mb>{_MAGS}))?"
 # RMB 5000元: the currency is already named after the amount
-_NAMED_AFTER = re.compile(
-    r"[ \t]?(?:元|块|美元|美金|人民币|人民幣|新台币|新台幣|日圆|日圓|日元|港币|港幣|港元|欧元|歐元|英镑|英鎊)"
+_NAMED_AFTER = lazy_re(
+    lambda: (
+        r"[ \t]?(?:元|块|美元|美金|人民币|人民幣|新台币|新台幣|日圆|日圓|日元|港币|港幣|港元|欧元|歐元|英镑|英鎊)"
+    )
 )
 
-_CURRENCY_HINT = re.compile(rf"[$¥￥€£₩]|{_CODE}")
+_CURRENCY_HINT = lazy_re(lambda: rf"[$¥￥€£₩]|{_CODE}")
 
 # -$5 / US$3.5億 / $10–20 / JPY 35000 (a code needs its blank: JPY35000 is a name)
-_PREFIXED = re.compile(
-    rf"(?P<neg>(?<![\d.])-)?(?:(?<![A-Za-z])(?P<sym>{_SYMBOL})[ \t]?|(?<![A-Za-z])(?P<code>{_CODE})[ \t])-?{_AMOUNT}"
+_PREFIXED = lazy_re(
+    lambda: (
+        rf"(?P<neg>(?<![\d.])-)?(?:(?<![A-Za-z])(?P<sym>{_SYMBOL})[ \t]?|(?<![A-Za-z])(?P<code>{_CODE})[ \t])-?{_AMOUNT}"
+    )
 )
 # 35000 JPY / 45€: a code or symbol after the amount
-_SUFFIXED = re.compile(
-    rf"(?P<neg>(?<![\d.])-)?{_AMOUNT}[ \t]?(?:(?P<code>{_CODE})(?![A-Za-z])|(?P<sym>[€£₩¥￥]))"
+_SUFFIXED = lazy_re(
+    lambda: (
+        rf"(?P<neg>(?<![\d.])-)?{_AMOUNT}[ \t]?(?:(?P<code>{_CODE})(?![A-Za-z])|(?P<sym>[€£₩¥￥]))"
+    )
 )
 
 
@@ -81,8 +87,10 @@ def _say(m: re.Match[str], ctx: Ctx) -> str:
 
 
 # US$1.2 billion, €500 million, $3bn: an English magnitude after a currency amount
-_ENGLISH_MAG = re.compile(
-    rf"(?<![A-Za-z])(?P<cur>(?:{_SYMBOL})[ \t]?|(?:{_CODE})[ \t])(?P<n>{NUM})[ \t]?(?P<w>trillion|billion|million|bn|mn|tn)(?![A-Za-z])",
+_ENGLISH_MAG = lazy_re(
+    lambda: (
+        rf"(?<![A-Za-z])(?P<cur>(?:{_SYMBOL})[ \t]?|(?:{_CODE})[ \t])(?P<n>{NUM})[ \t]?(?P<w>trillion|billion|million|bn|mn|tn)(?![A-Za-z])"
+    ),
     re.IGNORECASE,
 )
 _ENGLISH_POWER = {"trillion": 12, "tn": 12, "billion": 9, "bn": 9, "million": 6, "mn": 6}
@@ -146,11 +154,13 @@ _MEGA_UNITS = alt(
 _CN_NUMERAL = charset("零〇一二两三四五六七八九十百千数几")
 # A numeral that starts with a digit word: 千兆 and 百兆 alone are mainland "gigabit"/"100 Mbit".
 _CN_NUMERAL_HEAD = charset("零〇一二两三四五六七八九数几")
-_ZHAO_DIGITS = re.compile(
-    rf"(?P<n>\d+)兆(?P<m>\d+)(?P<yi>[亿億])|(?P<x>{NUM})兆(?!{_MEGA_UNITS}|[A-Za-z])"
+_ZHAO_DIGITS = lazy_re(
+    lambda: rf"(?P<n>\d+)兆(?P<m>\d+)(?P<yi>[亿億])|(?P<x>{NUM})兆(?!{_MEGA_UNITS}|[A-Za-z])"
 )
-_ZHAO_WORDS = re.compile(
-    rf"(?P<n>{_CN_NUMERAL_HEAD}{_CN_NUMERAL}*)兆(?:(?P<m>{_CN_NUMERAL}+)(?P<yi>[亿億]))?(?!{_MEGA_UNITS}|[A-Za-z])"
+_ZHAO_WORDS = lazy_re(
+    lambda: (
+        rf"(?P<n>{_CN_NUMERAL_HEAD}{_CN_NUMERAL}*)兆(?:(?P<m>{_CN_NUMERAL}+)(?P<yi>[亿億]))?(?!{_MEGA_UNITS}|[A-Za-z])"
+    )
 )
 
 

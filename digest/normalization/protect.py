@@ -11,21 +11,23 @@ from __future__ import annotations
 
 import re
 
-from .base import BLANK, MEASURE_WORD_CHARS, charset
+from .base import BLANK, MEASURE_WORD_CHARS, charset, lazy_re
 from .spell import cardinal
 
 # --- links ----------------------------------------------------------------------------
 _URL_CHARS = r"[A-Za-z0-9\-._~/?#\[\]@!$&'*+=%:;,]"
-_LINK = re.compile(
-    rf"{BLANK}*(?:"
-    rf"(?:https?://|www\.){_URL_CHARS}+"  # scheme or www.
-    rf"|[A-Za-z0-9.+\-_]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"  # e-mail
-    rf"|(?<![A-Za-z0-9@.])[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{{2,}}/{_URL_CHARS}*"  # domain/path
-    rf"){BLANK}*"
+_LINK = lazy_re(
+    lambda: (
+        rf"{BLANK}*(?:"
+        rf"(?:https?://|www\.){_URL_CHARS}+"  # scheme or www.
+        rf"|[A-Za-z0-9.+\-_]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+"  # e-mail
+        rf"|(?<![A-Za-z0-9@.])[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{{2,}}/{_URL_CHARS}*"  # domain/path
+        rf"){BLANK}*"
+    )
 )
 _TRAILING_PUNCT = ".,;:!?'"
-_EMPTY_BRACKETS = re.compile(r"（\s*）|\(\s*\)|【\s*】|\[\s*\]")
-_DANGLING_COLON = re.compile(r"[：:]\s*(?=$|[。，、；！？,;!?）)\n])")
+_EMPTY_BRACKETS = lazy_re(lambda: r"（\s*）|\(\s*\)|【\s*】|\[\s*\]")
+_DANGLING_COLON = lazy_re(lambda: r"[：:]\s*(?=$|[。，、；！？,;!?）)\n])")
 
 
 def extract_links(text: str) -> tuple[str, list[str]]:
@@ -59,12 +61,12 @@ def remove_links(text: str) -> str:
 
 
 # --- Latin-only sentences ---------------------------------------------------------------
-_SPAN = re.compile(r"[^。！？；!?\n“”「」『』\"：]+")
-_HAS_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
-_LATIN_WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
-_HAS_DIGIT = re.compile(r"\d")
+_SPAN = lazy_re(lambda: r"[^。！？；!?\n“”「」『』\"：]+")
+_HAS_CJK = lazy_re(lambda: r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+_LATIN_WORD = lazy_re(lambda: r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_HAS_DIGIT = lazy_re(lambda: r"\d")
 MASK_BASE = 0xE000  # Private Use Area: no rule ever matches these characters
-_MASKED = re.compile("[\ue000-\uf8ff]")
+_MASKED = lazy_re(lambda: "[\ue000-\uf8ff]")
 
 
 def mask_latin_sentences(text: str, store: list[str]) -> str:
@@ -92,8 +94,8 @@ def unmask(text: str, store: list[str]) -> str:
 
 # --- list markers -------------------------------------------------------------------------
 # A line-initial "1." or "2)" numbers a list item; it is not a decimal: "1. 欧洲" → 一、欧洲
-_LIST_MARKER = re.compile(
-    r"^([ \t]*(?:#+[ \t]*|[-*>][ \t]+)?)(\d{1,2})[.)）](?!\d)[ \t]*", re.MULTILINE
+_LIST_MARKER = lazy_re(
+    lambda: r"^([ \t]*(?:#+[ \t]*|[-*>][ \t]+)?)(\d{1,2})[.)）](?!\d)[ \t]*", re.MULTILINE
 )
 
 
@@ -109,14 +111,16 @@ _MEASURE_END = charset("".join(c for c in MEASURE_WORD_CHARS if c not in "年时
 _TIME_WORD = frozenset("年月日号號时時秒钟鐘")
 # a measure word may run on (个百分点, 美元, 万辆, 个基点), but only through such characters
 _MEASURE_MORE = charset(MEASURE_WORD_CHARS + "基")
-_ADJACENT = re.compile(
-    r"(?P<first>"
-    rf"(?<![\d.])\d+(?:\.\d+)?(?:[ \t]?[{_MAGS}]+)?"
-    rf"(?:[ \t]?(?:[%‰‱℃]|°[CF]?)|[A-Za-zμ]+[²³]?|[ \t]?(?P<cjk>{_MEASURE_END}{_MEASURE_MORE}{{0,3}}))"
-    rf"|(?<![\d.])\d+(?:\.\d+)?[ \t]?(?P<mag>[{_MAGS}]+)"
-    r"|(?<=[A-Za-z])\d+(?P<code>[A-Za-z]*)"
-    r")(?P<gap>[ \t])"
-    rf"(?=[-+]?\d+(?:\.\d+)?(?P<after>[ \t]?[{_MAGS}%]|{charset(MEASURE_WORD_CHARS)})?)"
+_ADJACENT = lazy_re(
+    lambda: (
+        r"(?P<first>"
+        rf"(?<![\d.])\d+(?:\.\d+)?(?:[ \t]?[{_MAGS}]+)?"
+        rf"(?:[ \t]?(?:[%‰‱℃]|°[CF]?)|[A-Za-zμ]+[²³]?|[ \t]?(?P<cjk>{_MEASURE_END}{_MEASURE_MORE}{{0,3}}))"
+        rf"|(?<![\d.])\d+(?:\.\d+)?[ \t]?(?P<mag>[{_MAGS}]+)"
+        r"|(?<=[A-Za-z])\d+(?P<code>[A-Za-z]*)"
+        r")(?P<gap>[ \t])"
+        rf"(?=[-+]?\d+(?:\.\d+)?(?P<after>[ \t]?[{_MAGS}%]|{charset(MEASURE_WORD_CHARS)})?)"
+    )
 )
 
 
@@ -157,13 +161,15 @@ _TOKEN = (
 # Blanks before a token go unless a digit precedes (2019 2020 stay apart) or a Latin word
 # does (Galaxy S24 — but RTX 5080 joins); blanks after it go unless a digit, a blank or a
 # Latin word follows (iPhone 15 Pro keeps its blank).
-_BLANKS_AROUND = re.compile(
-    rf"(?P<pre>(?<![\dA-Za-z]){BLANK}+|(?<=[A-Za-z]){BLANK}+(?=[-+±]?\d))?(?P<tok>{_TOKEN})(?P<post>{BLANK}+(?![\d \tA-Za-z]))?"
+_BLANKS_AROUND = lazy_re(
+    lambda: (
+        rf"(?P<pre>(?<![\dA-Za-z]){BLANK}+|(?<=[A-Za-z]){BLANK}+(?=[-+±]?\d))?(?P<tok>{_TOKEN})(?P<post>{BLANK}+(?![\d \tA-Za-z]))?"
+    )
 )
-_TOKEN_BLANKS = re.compile(r"[ \t]+")
+_TOKEN_BLANKS = lazy_re(lambda: r"[ \t]+")
 # Three or more single digits each one blank apart are one number set in letter-spaced type
-_SPACED_DIGITS = re.compile(r"(?<![\d.,:/\-])\d(?:[ \t]\d){2,}(?![\d.,:/\-])")
-_ANY_DIGIT = re.compile(r"\d")
+_SPACED_DIGITS = lazy_re(lambda: r"(?<![\d.,:/\-])\d(?:[ \t]\d){2,}(?![\d.,:/\-])")
+_ANY_DIGIT = lazy_re(lambda: r"\d")
 
 
 def delete_blanks_around_numbers(text: str) -> str:
@@ -187,7 +193,7 @@ def delete_blanks_around_numbers(text: str) -> str:
 
 # --- after the rules ------------------------------------------------------------------------
 # Superscript digits not after a number or unit are footnote marks: not spoken.
-_STRAY_SUPERSCRIPT = re.compile(r"(?<![A-Za-z])[⁰¹²³⁴-⁹]+")
+_STRAY_SUPERSCRIPT = lazy_re(lambda: r"(?<![A-Za-z])[⁰¹²³⁴-⁹]+")
 
 
 def drop_stray_superscripts(text: str) -> str:

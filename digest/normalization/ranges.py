@@ -8,21 +8,25 @@ from __future__ import annotations
 
 import re
 
-from .base import DASH, MAG, NUM, Ctx, alt
+from .base import DASH, MAG, NUM, Ctx, alt, lazy_re
 from .spell import digits
 
 _UNIT_ON_A = r"(?:%|‰|℃|°[CF]?|[A-Za-zμ²³/]+)"
-_RANGE = re.compile(
-    rf"(?<![\d.A-Za-z])(?P<a>-?{NUM})(?P<ma>{MAG}*)(?P<ua>{_UNIT_ON_A})?[ \t]?{DASH}[ \t]?"
-    rf"(?P<b>-?{NUM})(?P<mb>{MAG}*)(?P<pb>[%‰‱])?(?![\d.]|[ \t]?[=＝])"
+_RANGE = lazy_re(
+    lambda: (
+        rf"(?<![\d.A-Za-z])(?P<a>-?{NUM})(?P<ma>{MAG}*)(?P<ua>{_UNIT_ON_A})?[ \t]?{DASH}[ \t]?"
+        rf"(?P<b>-?{NUM})(?P<mb>{MAG}*)(?P<pb>[%‰‱])?(?![\d.]|[ \t]?[=＝])"
+    )
 )
 # A range between two years: (1924–2018) life dates, or 2024-2026年
-_YEAR_RANGE = re.compile(
-    rf"(?P<open>[（(])(?P<a>\d{{4}}){DASH}(?P<b>\d{{4}})(?P<close>[)）])|(?<![\d.])(?P<a2>\d{{4}}){DASH}(?P<b2>\d{{4}})(?=年|{alt('赛季', '财年', '学年', '财政年度')})"
+_YEAR_RANGE = lazy_re(
+    lambda: (
+        rf"(?P<open>[（(])(?P<a>\d{{4}}){DASH}(?P<b>\d{{4}})(?P<close>[)）])|(?<![\d.])(?P<a2>\d{{4}}){DASH}(?P<b2>\d{{4}})(?=年|{alt('赛季', '财年', '学年', '财政年度')})"
+    )
 )
 # A dash after a date or time word and before the next number: 9月7日—10月2日
-_AFTER_DATE_WORD = re.compile(rf"(?<=[年月日号號时時点點分秒])[ \t]?{DASH}[ \t]?(?=\d)")
-_ANY_DASH = re.compile(DASH)
+_AFTER_DATE_WORD = lazy_re(lambda: rf"(?<=[年月日号號时時点點分秒])[ \t]?{DASH}[ \t]?(?=\d)")
+_ANY_DASH = lazy_re(lambda: DASH)
 _PERCENT_WORDS = {"%": "百分之", "‰": "千分之", "‱": "万分之"}
 
 

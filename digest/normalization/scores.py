@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from .base import Ctx, alt, alt_of
+from .base import Ctx, alt, alt_of, lazy_re
 from .spell import decimal
 
 _RATIO_BEFORE = alt(
@@ -39,17 +39,19 @@ def _score_patterns(
     return cued, listed, re.compile(rf"[ \t]?{cue_after}")
 
 
-_LIST_PAIR = re.compile(r"(\d+)[:\-–](\d+)")
+_LIST_PAIR = lazy_re(lambda: r"(\d+)[:\-–](\d+)")
 # 以 before a list of two or more pairs: set scores (以7-6、6-2), not a range (以10-20倍)
-_YI_LIST = re.compile(r"(?<=以)((?:\d+[:\-–]\d+[、，,])+\d+[:\-–]\d+)(?![\d:.])")
-_RATIO_CUED = re.compile(rf"(?P<cue>{_RATIO_BEFORE}[为為是达達约約]{{0,2}}){_CHAIN}(?![\d.])")
+_YI_LIST = lazy_re(lambda: r"(?<=以)((?:\d+[:\-–]\d+[、，,])+\d+[:\-–]\d+)(?![\d:.])")
+_RATIO_CUED = lazy_re(lambda: rf"(?P<cue>{_RATIO_BEFORE}[为為是达達约約]{{0,2}}){_CHAIN}(?![\d.])")
 # The next score of a list: 六比二、7:5
-_SCORE_LIST = re.compile(
-    r"([零一二三四五六七八九十百]比[零一二三四五六七八九十百]+[、,，])(\d+)[:\-–](\d+)(?![\d:.])"
+_SCORE_LIST = lazy_re(
+    lambda: (
+        r"([零一二三四五六七八九十百]比[零一二三四五六七八九十百]+[、,，])(\d+)[:\-–](\d+)(?![\d:.])"
+    )
 )
 # Without a cue: a chain with a one-digit part (1:2:3, 4:1) or a known aspect ratio
-_ASPECT = re.compile(r"(?<![\d:.])(4:3|16:9|16:10|21:9|32:9|3:2|9:16|1:1)(?![\d:])")
-_BARE = re.compile(r"(?<![\d:.])(\d+(?::\d+)+)(?![\d.]|:\d)")
+_ASPECT = lazy_re(lambda: r"(?<![\d:.])(4:3|16:9|16:10|21:9|32:9|3:2|9:16|1:1)(?![\d:])")
+_BARE = lazy_re(lambda: r"(?<![\d:.])(\d+(?::\d+)+)(?![\d.]|:\d)")
 
 
 def _ratio(chain: str) -> str:

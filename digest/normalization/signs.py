@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from .base import MAG, NUM, Ctx, alt
+from .base import MAG, NUM, Ctx, alt, lazy_re
 
-_PERCENT = re.compile(rf"(?P<sign>(?<![\d.])[-+±])?(?P<n>{NUM})(?P<mag>{MAG}*)(?P<p>[%‰‱])")
+_PERCENT = lazy_re(lambda: rf"(?P<sign>(?<![\d.])[-+±])?(?P<n>{NUM})(?P<mag>{MAG}*)(?P<p>[%‰‱])")
 _PERCENT_WORDS = {"%": "百分之", "‰": "千分之", "‱": "万分之"}
 _SIGN_WORDS = {"-": "负", "+": "正", "±": "正负"}
 
@@ -27,8 +27,10 @@ _TEMP_WORD = alt(
     "零度",
 )
 _TEMP_UNIT = rf"(?:到-?{NUM})?[ \t]?(?:℃|℉|°[CF]?)"
-_SIGN = re.compile(
-    rf"(?P<cue>{_TEMP_WORD}[^\d\n，。；]{{0,3}})?(?<![\d.A-Za-z)）])(?P<s>[-+±])(?=(?P<n>{NUM})(?P<temp>{_TEMP_UNIT})?(?P<du>度)?)"
+_SIGN = lazy_re(
+    lambda: (
+        rf"(?P<cue>{_TEMP_WORD}[^\d\n，。；]{{0,3}})?(?<![\d.A-Za-z)）])(?P<s>[-+±])(?=(?P<n>{NUM})(?P<temp>{_TEMP_UNIT})?(?P<du>度)?)"
+    )
 )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .base import Ctx, alt
+from .base import Ctx, alt, lazy_re
 
 # symbol → (mainland reading, Taiwan reading)
 _UNITS: dict[str, tuple[str, str]] = {
@@ -81,30 +81,36 @@ _UNITS: dict[str, tuple[str, str]] = {
 _SYMBOLS = "|".join(re.escape(u) for u in sorted(_UNITS, key=len, reverse=True))
 UNIT_SYMBOL = f"(?:{_SYMBOLS})"  # for rules that must leave a number with a unit alone
 # A compound such as mg/L or μg/m³ reads 毫克每升
-_UNIT = re.compile(
-    rf"(?<=[\d万萬亿億千百])[ \t]?(?P<u>{_SYMBOLS})(?:/(?P<per>{_SYMBOLS}))?(?![A-Za-z²³])"
+_UNIT = lazy_re(
+    lambda: rf"(?<=[\d万萬亿億千百])[ \t]?(?P<u>{_SYMBOLS})(?:/(?P<per>{_SYMBOLS}))?(?![A-Za-z²³])"
 )
 
 
 # 2700美元/盎司, 5元/斤, 60公里/小时: a slash after a number's unit word, before a CJK unit
 # (only a money or measure word before the slash: 3个城市/地区 is an "or")
-_PER = re.compile(
-    rf"(?<=[\d万萬亿億千百])({alt('元', '美元', '欧元', '港元', '日元', '英镑', '韩元', '澳元', '块', '角', '分', '公里', '千米', '米', '公斤', '千克', '克', '毫克', '微克', '纳克', '吨', '升', '毫升', '毫摩尔', '度', '千瓦时', '瓦', '千瓦', '个', '件', '台', '辆', '次', '人次', '例', '毫米', '厘米', '立方米', '贝克')})"
-    rf"/(?={alt('斤', '两', '克', '公斤', '千克', '吨', '升', '毫升', '桶', '盎司', '磅', '股', '人', '次', '天', '日', '月', '年', '周', '小时', '时', '分钟', '秒', '平方米', '平米', '平方', '立方米', '平方公里', '公里', '千米', '米', '件', '台', '个', '户', '亩', '公顷', '箱', '张', '份', '瓶', '度', '千瓦时', '晚', '间', '人次', '立方')})"
+_PER = lazy_re(
+    lambda: (
+        rf"(?<=[\d万萬亿億千百])({alt('元', '美元', '欧元', '港元', '日元', '英镑', '韩元', '澳元', '块', '角', '分', '公里', '千米', '米', '公斤', '千克', '克', '毫克', '微克', '纳克', '吨', '升', '毫升', '毫摩尔', '度', '千瓦时', '瓦', '千瓦', '个', '件', '台', '辆', '次', '人次', '例', '毫米', '厘米', '立方米', '贝克')})"
+        rf"/(?={alt('斤', '两', '克', '公斤', '千克', '吨', '升', '毫升', '桶', '盎司', '磅', '股', '人', '次', '天', '日', '月', '年', '周', '小时', '时', '分钟', '秒', '平方米', '平米', '平方', '立方米', '平方公里', '公里', '千米', '米', '件', '台', '个', '户', '亩', '公顷', '箱', '张', '份', '瓶', '度', '千瓦时', '晚', '间', '人次', '立方')})"
+    )
 )
 
 
 # 0.6元/kWh, 28元/kg: a unit symbol after the slash reads 每 + its name (§5.7)
-_PER_SYMBOL = re.compile(
-    rf"(?<=[\d万萬亿億千百])({alt('元', '美元', '欧元', '港元', '日元', '英镑', '韩元', '块', '角', '分', '个', '次', '台')})"
-    rf"/(?P<u>{_SYMBOLS})(?![A-Za-z²³])"
+_PER_SYMBOL = lazy_re(
+    lambda: (
+        rf"(?<=[\d万萬亿億千百])({alt('元', '美元', '欧元', '港元', '日元', '英镑', '韩元', '块', '角', '分', '个', '次', '台')})"
+        rf"/(?P<u>{_SYMBOLS})(?![A-Za-z²³])"
+    )
 )
 
 
 # After an amount of money, a slash before any Chinese word is "per": 65万元/坪, 20元/次
-_PER_MONEY = re.compile(
-    rf"(?<=[\d万萬亿億千百])({alt('元', '美元', '欧元', '港元', '日元', '英镑', '韩元', '澳元', '块', '新台币')})"
-    r"/(?=[\u4e00-\u9fff])(?![零〇一二两兩三四五六七八九十百千万萬亿億])"  # not a spelled number
+_PER_MONEY = lazy_re(
+    lambda: (
+        rf"(?<=[\d万萬亿億千百])({alt('元', '美元', '欧元', '港元', '日元', '英镑', '韩元', '澳元', '块', '新台币')})"
+        r"/(?=[\u4e00-\u9fff])(?![零〇一二两兩三四五六七八九十百千万萬亿億])"
+    )  # not a spelled number
 )
 
 
