@@ -125,7 +125,14 @@ class Ctx:
 
 
 def variants(word: str) -> set[str]:
-    """A Simplified word and its Traditional spellings."""
+    """A Simplified word and its Traditional spellings: for the words the rules and the
+    default lexicon name, from spellings.py (written out from OpenCC's tables, so a short
+    text does not read its 49,000-line phrase file); for any other word, from the tables."""
+    from .spellings import SPELLINGS
+
+    known = SPELLINGS.get(word)
+    if known is not None:
+        return {word, *known}
     return {word, to_traditional(word), to_taiwan_traditional(word)}
 
 

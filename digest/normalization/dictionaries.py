@@ -44,8 +44,15 @@ def character_table(name: str) -> dict[int, str]:
 @cache
 def phrase_table(name: str) -> dict[str, str]:
     """Phrase -> its values as written (space-separated; OpenCC uses the first), from a phrase
-    dictionary. Read with one split per line: STPhrases has 49,000 of them."""
+    dictionary: what `line.split("\t", 1)` gives for each line.
+
+    STPhrases has 49,000 lines. OpenCC writes one tab in each: then (as many tabs as line
+    ends, no CR) the file splits into keys and values in two C-level calls, several times
+    faster than splitting line by line (which any other file gets)."""
     text = (FOLDER / name).read_text(encoding="utf-8")
+    if "\r" not in text and text.endswith("\n") and text.count("\t") == text.count("\n"):
+        parts = text.replace("\n", "\t").split("\t")
+        return dict(zip(parts[0:-1:2], parts[1::2]))
     return dict(line.split("\t", 1) for line in text.splitlines() if line)
 
 
