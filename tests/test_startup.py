@@ -125,3 +125,50 @@ def test_a_warm_build_does_not_import_pypinyin(tmp_path):
     imported = set(json.loads(done.stdout))
     assert "digest" in imported  # the list was read
     assert "pypinyin" not in imported
+
+
+LINE = "GPT-4 在 2035 年前後，氣溫 -10℃，漲幅 8%-10%，營收 1.4 兆美元"  # benchmarks/scale.py's
+SPOKEN = "GPT四在二零三五年前后，气温零下十摄氏度，涨幅百分之八到百分之十，营收一点四万亿美元"
+
+
+def test_digest_normalize_imports_neither_pydantic_nor_opencc():
+    """typer would import pydantic to coerce normalize's options, even those left out
+    (digest.plain_options defers it); a mainland line needs no OpenCC converter."""
+    environment = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+    done = subprocess.run(
+        digest_command() + ["normalize"],
+        input=LINE + "\n",
+        capture_output=True,
+        text=True,
+        env=environment,
+        check=True,
+    )
+    assert done.stdout == SPOKEN + "\n"
+    modules = imported_modules(done.stderr)
+    assert "digest.normalization.rules" in modules
+    assert sorted(m for m in modules if m.split(".")[0] in ("pydantic", "opencc")) == []
+
+
+def test_importing_the_normalizer_compiles_no_rule_pattern_and_a_line_reads_no_phrase_file():
+    """Rule patterns compile on first use; the cue words' Traditional spellings come from
+    spellings.py, so a line does not read OpenCC's 49,000-line STPhrases.txt."""
+    code = (
+        "import importlib, pkgutil\n"
+        "import digest.normalization as package\n"
+        "from digest.normalization import base, dictionaries\n"
+        "modules = [importlib.import_module(package.__name__ + '.' + m.name)\n"
+        "           for m in pkgutil.iter_modules(package.__path__)]\n"
+        "patterns = [v for m in modules for v in vars(m).values()\n"
+        "            if isinstance(v, base.LazyPattern)]\n"
+        "assert len(patterns) > 100, len(patterns)\n"
+        "compiled = [p for p in patterns if 'sub' in vars(p)]\n"
+        "assert compiled == [], [p.pattern for p in compiled]\n"
+        "read = []\n"
+        "original = dictionaries.phrase_table\n"
+        "dictionaries.phrase_table = lambda name: read.append(name) or original(name)\n"
+        f"assert package.normalize({LINE!r}) == {SPOKEN!r}\n"
+        "assert 'STPhrases.txt' not in read, read\n"
+        "compiled = [p for p in patterns if 'sub' in vars(p)]\n"
+        "assert 0 < len(compiled) < len(patterns) / 2, len(compiled)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

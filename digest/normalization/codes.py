@@ -320,9 +320,23 @@ _DESIGNATION = lazy_re(
 )
 
 
+def _cjk_name_before_hyphen(text: str) -> bool:
+    """Whether a hyphen follows a CJK character (base.CJK) not in _NOT_A_NAME, as the
+    pattern's lookbehinds require: most hyphens do not, and then it need not be compiled."""
+    i = text.find("-", 1)
+    while i > 0:
+        before = text[i - 1]
+        if ("\u3400" <= before <= "\u9fff" or "\uf900" <= before <= "\ufaff") and (
+            before not in _NOT_A_NAME
+        ):
+            return True
+        i = text.find("-", i + 1)
+    return False
+
+
 def designations(text: str, ctx: Ctx) -> str:
     """歼-20 → 歼二十, 东风-17 → 东风十七, 鲲龙-600 → 鲲龙六零零 (a model number, §2.20)."""
-    if "-" not in text:
+    if "-" not in text or not _cjk_name_before_hyphen(text):
         return text
     return _DESIGNATION.sub(lambda m: ctx.t(_version(m.group("n"))), text)
 

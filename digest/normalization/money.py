@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import cache
 
-from .base import DASH, MAG, NUM, Ctx, alt, charset, lazy_re
+from .base import DASH, MAG, NUM, Ctx, alt, charset, lazy_re, variants
 
 # symbol or code → (word before the amount, word after it)
 _CURRENCIES = {
@@ -151,7 +152,8 @@ _MEGA_UNITS = alt(
     "级",
     "秒",
 )
-_CN_NUMERAL = charset("零〇一二两三四五六七八九十百千数几")
+_CN_NUMERAL_CHARS = "零〇一二两三四五六七八九十百千数几"
+_CN_NUMERAL = charset(_CN_NUMERAL_CHARS)
 # A numeral that starts with a digit word: 千兆 and 百兆 alone are mainland "gigabit"/"100 Mbit".
 _CN_NUMERAL_HEAD = charset("零〇一二两三四五六七八九数几")
 _ZHAO_DIGITS = lazy_re(
@@ -184,4 +186,23 @@ def taiwan_zhao(text: str, ctx: Ctx) -> str:
         return m.group("n") + "万" + glue + rest + "亿"
 
     text = _ZHAO_DIGITS.sub(digits, text)
+    if not _numeral_before_zhao(text):  # then _ZHAO_WORDS cannot match: not compiled
+        return text
     return _ZHAO_WORDS.sub(words, text)
+
+
+@cache
+def _numeral_forms() -> frozenset[str]:
+    """The characters of _CN_NUMERAL, in both scripts."""
+    return frozenset(form for char in _CN_NUMERAL_CHARS for form in variants(char))
+
+
+def _numeral_before_zhao(text: str) -> bool:
+    """Whether a Chinese numeral character stands right before some 兆 (_ZHAO_WORDS needs one)."""
+    forms = _numeral_forms()
+    i = text.find("兆", 1)
+    while i > 0:
+        if text[i - 1] in forms:
+            return True
+        i = text.find("兆", i + 1)
+    return False

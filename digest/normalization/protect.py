@@ -10,8 +10,9 @@ read in English.
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from .base import BLANK, MEASURE_WORD_CHARS, charset, lazy_re
+from .base import BLANK, MEASURE_WORD_CHARS, charset, lazy_re, variants
 from .spell import cardinal
 
 # --- links ----------------------------------------------------------------------------
@@ -76,8 +77,8 @@ def mask_latin_sentences(text: str, store: list[str]) -> str:
         span = m.group()
         if (
             not _HAS_DIGIT.search(span)
+            or len(_LATIN_WORD.findall(span)) < 4  # before the CJK test, costlier to compile
             or _HAS_CJK.search(span)
-            or len(_LATIN_WORD.findall(span)) < 4
         ):
             return span
         store.append(span)
@@ -124,11 +125,33 @@ _ADJACENT = lazy_re(
 )
 
 
+# A blank before a number, and the character before that blank
+_GAP_BEFORE_NUMBER = lazy_re(lambda: r"(.)[ \t](?=[-+]?\d)")
+
+
+@cache
+def _quantity_end_forms() -> frozenset[str]:
+    """Characters other than digits and Latin letters that can end _ADJACENT's `first`."""
+    ends = MEASURE_WORD_CHARS + "基" + _MAGS + "%‰‱℃°μ²³"
+    return frozenset(form for char in ends for form in variants(char))
+
+
+def _may_be_adjacent(text: str) -> bool:
+    """Whether some blank before a number follows a character that can end a quantity: when
+    none does (在 2035 年, 营收 1.4), _ADJACENT cannot match and is not compiled."""
+    ends = _quantity_end_forms()
+    for m in _GAP_BEFORE_NUMBER.finditer(text):
+        before = m.group(1)
+        if before.isdecimal() or (before.isascii() and before.isalpha()) or before in ends:
+            return True
+    return False
+
+
 def pause_between_numbers(text: str) -> str:
     """跌幅2.5% 30天内 → 跌幅2.5%，30天内: the blank between two quantities becomes a pause,
     so that deleting blanks (next step) cannot join them into one number. A magnitude
     continued by a smaller one (1 兆 4500 億, 2 千 5 百) is one number and stays joined."""
-    if " " not in text and "\t" not in text:
+    if (" " not in text and "\t" not in text) or not _may_be_adjacent(text):
         return text
 
     def pause(m: re.Match[str]) -> str:

@@ -85,10 +85,11 @@ def scores_and_ratios(text: str, ctx: Ctx) -> str:
             return m.group()  # 10:30结束 is a clock time
         return _ratio(a + ":" + b)
 
-    text = _YI_LIST.sub(
-        lambda m: _LIST_PAIR.sub(lambda p: _ratio(p.group(1) + ":" + p.group(2)), m.group(1)),
-        text,
-    )
+    if "以" in text:  # the pattern's lookbehind: without 以 it need not be compiled
+        text = _YI_LIST.sub(
+            lambda m: _LIST_PAIR.sub(lambda p: _ratio(p.group(1) + ":" + p.group(2)), m.group(1)),
+            text,
+        )
     text = listed.sub(
         lambda m: _LIST_PAIR.sub(lambda p: _ratio(p.group(1) + ":" + p.group(2)), m.group(1)),
         text,
