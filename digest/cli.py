@@ -199,7 +199,7 @@ def main_options(
     """Turn Chinese articles into chaptered MP3 podcast episodes."""
 
 
-@app.command()
+@app.command(cls=PlainOptions)
 def build(
     article: str = ArticleArg,
     output_dir: Path = typer.Option(

@@ -172,3 +172,36 @@ def test_importing_the_normalizer_compiles_no_rule_pattern_and_a_line_reads_no_p
         "assert 0 < len(compiled) < len(patterns) / 2, len(compiled)\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_plain_option_values_are_what_typer_itself_makes():
+    """digest.plain_options converts plain values without pydantic: the same values typer's
+    own coercion gives, and anything it does not handle (errors too) is left to typer."""
+    import typer.main
+    from typer._coercion import build_runtime_param
+
+    from digest.cli import app
+    from digest.plain_options import _plain_value
+
+    build = typer.main.get_command(app).commands["build"]
+    descriptors = {p.name: p.type_descriptor for p in build.params if hasattr(p, "type_descriptor")}
+    cases = {
+        "concurrency": ["6", "+3", 6, "007"],
+        "max_chars": ["2000000", 12],
+        "retries": ["5", 5, 1],
+        "timeout": ["60", "0.5e1", 60.0, "2.5", 3],
+        "output_dir": ["out", "a/b", Path("x")],
+        "title": ["标题"],
+    }
+    for name, values in cases.items():
+        typer_own = build_runtime_param(descriptors[name])
+        for value in values:
+            plain = _plain_value(descriptors[name], value)
+            if plain is not None:
+                assert plain == typer_own._coerce_value(value, param=None, ctx=None), (name, value)
+                assert type(plain) is type(typer_own._coerce_value(value, param=None, ctx=None))
+    # out of range, not a number, empty: typer decides (and words the error)
+    assert _plain_value(descriptors["retries"], "0") is None
+    assert _plain_value(descriptors["concurrency"], "six") is None
+    assert _plain_value(descriptors["concurrency"], True) is None
+    assert _plain_value(descriptors["output_dir"], "") is None
