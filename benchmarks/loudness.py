@@ -65,15 +65,15 @@ def unleveled_offline_voice(active: bool):
     if not active:
         yield
         return
-    import digest.engines.offline as offline
+    import digest.leveling as leveling
     from digest.encoding import encode_pcm
 
-    original = offline.encode_leveled
-    offline.encode_leveled = lambda pcm, rate, target=None: encode_pcm(pcm, rate)
+    original = leveling.encode_leveled
+    leveling.encode_leveled = lambda pcm, rate, target=None: (encode_pcm(pcm, rate), None)
     try:
         yield
     finally:
-        offline.encode_leveled = original
+        leveling.encode_leveled = original
 
 
 def target_set(label: str) -> bool:

@@ -148,13 +148,22 @@ class ClipCheck:
         self._slots = asyncio.Semaphore(max(1, os.cpu_count() or 1))
 
     async def __call__(self, text: str, frames: ClipAudio, known: Blocks | None = None) -> Blocks:
-        """The clip's blocks (measured unless `known`, e.g. from the cache), once judged."""
-        blocks = known
+        """The clip's blocks (measured unless `known`: from the cache or the engine), once judged.
+
+        Known blocks that do not cover the clip (more than a block too many or
+        too few) are not trusted: the clip is measured.
+        """
+        blocks = known if known is not None and fits(known, frames) else None
         if blocks is None:
             async with self._slots:
                 blocks = await asyncio.to_thread(analyze, frames.read_data(), "a clip")
         judge_clip(text, frames, blocks, self.seconds_per_char, self.speed)
         return blocks
+
+
+def fits(blocks: Blocks, frames: ClipAudio) -> bool:
+    """Do `blocks` cover `frames`: as many 100 ms blocks as the clip lasts, give or take one?"""
+    return abs(len(blocks.energies) - frames.duration / BLOCK_SECONDS) <= 1.0
 
 
 # The clip cache keeps each clip's blocks, so a warm build measures nothing.

@@ -239,8 +239,8 @@ def measure(blocks: Blocks) -> Loudness:
 # -- measuring with ffmpeg ------------------------------------------------------------
 
 
-def _k_weighting(rate: int) -> str:
-    """BS.1770's K-weighting (a high shelf, then a high pass) as two ffmpeg biquads.
+def k_weighting_biquads(rate: int) -> tuple[tuple[tuple[float, ...], tuple[float, ...]], ...]:
+    """BS.1770's K-weighting at `rate`: ((b, a) of the high shelf, (b, a) of the high pass).
 
     The coefficients follow from the standard's analogue prototypes at any
     sample rate (the derivation libebur128 and ffmpeg's ebur128 use).
@@ -261,12 +261,17 @@ def _k_weighting(rate: int) -> str:
     a0 = 1 + k / q + k * k
     pass_b = (1.0, -2.0, 1.0)
     pass_a = (1.0, 2 * (k * k - 1) / a0, (1 - k / q + k * k) / a0)
+    return (shelf_b, shelf_a), (pass_b, pass_a)
+
+
+def _k_weighting(rate: int) -> str:
+    """The K-weighting as two ffmpeg biquads."""
 
     def biquad(b: tuple[float, ...], a: tuple[float, ...]) -> str:
         names = ("b0", "b1", "b2", "a0", "a1", "a2")
         return "biquad=" + ":".join(f"{n}={v:.17g}" for n, v in zip(names, b + a))
 
-    return f"{biquad(shelf_b, shelf_a)},{biquad(pass_b, pass_a)}"
+    return ",".join(biquad(b, a) for b, a in k_weighting_biquads(rate))
 
 
 def _analysis_graph(rate: int | None) -> str:
@@ -597,58 +602,3 @@ def adjust(audio: FrameStream, blocks: Blocks, target: float | None, mode: str =
     if mode == "reencode":
         return adjust_reencode(audio, blocks, target)
     return adjust_lossless(audio, blocks, target)
-
-
-# -- PCM: engines that make their own audio level it before encoding ----------------------
-
-PCM_PEAK_CEILING = -3.0  # dBFS at 4x oversampling: room for the encoder's overshoot
-
-
-def encode_leveled(pcm: bytes, sample_rate: int, target: float = DEFAULT_TARGET) -> Frames:
-    """16-bit mono PCM encoded at the episode format, at `target` LUFS as encoded.
-
-    An engine that synthesizes PCM levels it here, in its one encoding, so its
-    clips need no second generation.  The gain is set from the PCM, applied
-    with a limiter holding peaks under -3 dBFS (4x oversampled), and corrected
-    once from the encoded clip's own measurement (the encoder's low-pass takes
-    about half a decibel off, and the limiter some more on peaky speech).  The
-    audio keeps its length and timing, so sentence boundaries stay true.
-    """
-    from digest.encoding import encode_pcm
-
-    loudness = integrated_loudness(analyze(pcm, "speech", pcm_rate=sample_rate).energies)
-    if not pcm or not math.isfinite(loudness):
-        return encode_pcm(pcm, sample_rate)
-    gain = target - loudness
-    for _attempt in range(2):
-        frames = encode_pcm(_limit_pcm(pcm, sample_rate, gain), sample_rate)
-        achieved = integrated_loudness(analyze(frames.data, "speech").energies)
-        if not math.isfinite(achieved) or abs(achieved - target) <= 0.3:
-            break
-        gain += target - achieved
-    return frames
-
-
-def _limit_pcm(pcm: bytes, sample_rate: int, gain_db: float) -> bytes:
-    oversampled = 4 * sample_rate
-    limit = 10 ** (PCM_PEAK_CEILING / 20)
-    chain = ",".join(
-        [
-            f"volume={gain_db:.3f}dB",
-            f"aresample={oversampled}",
-            f"alimiter=limit={limit:.5f}:level=disabled:attack=1:release=50:latency=1",
-            f"aresample={sample_rate}",
-        ]
-    )
-    pcm_format = ["-f", "s16le", "-ar", str(sample_rate), "-ac", "1"]
-    command = [ffmpeg_exe(), "-hide_banner", "-nostats", "-v", "error", *pcm_format]
-    command += ["-i", "pipe:0", "-af", chain, *pcm_format, "pipe:1"]
-    try:
-        result = subprocess.run(command, input=pcm, capture_output=True, check=False)
-    except OSError as exc:
-        raise LoudnessError(f"cannot run ffmpeg to level speech: {exc}") from None
-    if result.returncode != 0:
-        message = result.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise LoudnessError(f"leveling speech failed: ffmpeg: {message[-1] if message else '?'}")
-    out = result.stdout[: len(pcm)]
-    return out + bytes(len(pcm) - len(out))

@@ -296,7 +296,8 @@ class _Run:
                 ) from None
             start, frames = parse_clip(speech.audio, speech.boundaries)
             check_covered(chunk.text, speech.boundaries)
-            blocks = await self.check(chunk.text, frames, None) if self.check else None
+            known = speech.blocks  # the engine's own measurement, if it made one
+            blocks = await self.check(chunk.text, frames, known) if self.check else None
         self.failures_in_a_row = 0
         field = frames_field(start, frames)
         stored = self.cache.put(self.key(chunk), speech, fields=_fields(blocks, field))

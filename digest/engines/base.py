@@ -13,10 +13,13 @@ episode frames with `digest.encoding.encode_pcm`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from digest.errors import EngineError
 from digest.mp3 import EPISODE_FORMAT, FrameFormat
+
+if TYPE_CHECKING:
+    from digest.loudness import Blocks
 
 __all__ = [
     "Boundary",
@@ -66,10 +69,16 @@ class Boundary:
 
 @dataclass(frozen=True)
 class Speech:
-    """An engine's answer for one chunk: MP3 frames and sentence boundaries."""
+    """An engine's answer for one chunk: MP3 frames and sentence boundaries.
+
+    An engine that already knows the clip's 100 ms loudness blocks (the
+    offline engine computes them while leveling its PCM) returns them in
+    `blocks`, so the clip check does not measure the clip again.
+    """
 
     audio: bytes
     boundaries: tuple[Boundary, ...] = field(default_factory=tuple)
+    blocks: Blocks | None = None
 
 
 @runtime_checkable

@@ -19,7 +19,8 @@ Voice settings (edge-tts syntax) and how they map:
 * ``volume`` - ``"+N%"`` scales espeak's amplitude from the base 55 (peaks near
   -3 dBFS), capped at 60 because espeak clips internally above that; so
   lowering works, raising saturates early.  Each clip's PCM is then leveled
-  to -19 LUFS with peaks limited (`digest.loudness.encode_leveled`), so
+  to -19 LUFS with peaks limited (`digest.leveling.encode_leveled`, in-process:
+  no ffmpeg), which also gives the clip's loudness blocks, so
   ``volume`` only matters through espeak's own timbre at low amplitudes.
 
 Determinism: espeak-ng keeps hidden static state between utterances (the pitch
@@ -47,11 +48,10 @@ import re
 from digest.encoding import ENCODER_QUALITY
 from digest.engines import espeak_binding as espeak
 from digest.engines.base import Boundary, EngineError, EngineSettings, Speaker, Speech
-from digest.loudness import encode_leveled
 from digest.mp3 import EPISODE_FORMAT
 from digest.sentences import sentence_spans
 
-ENGINE_REVISION = "3"  # 2, 3: speech leveled to -19 LUFS (3: as encoded)
+ENGINE_REVISION = "4"  # 2, 3: speech leveled to -19 LUFS (3: as encoded; 4: in-process limiter)
 
 BASE_WPM = 220
 MIN_WPM, MAX_WPM = 80, 450
@@ -144,9 +144,12 @@ def _speak_blocking(text: str, speaker: Speaker) -> Speech:
     if not pcm:
         raise EngineError("espeak produced no audio for this text", retryable=False)
     # Level the speech before its one encoding: the episode then needs no second generation.
-    frames = encode_leveled(pcm, in_rate)
+    # (Imported here: numpy is loaded only by a build that synthesizes offline speech.)
+    from digest.leveling import encode_leveled
+
+    frames, blocks = encode_leveled(pcm, in_rate)
     boundaries = _boundaries(text, events, in_rate, frames.duration)
-    return Speech(audio=frames.data, boundaries=boundaries)
+    return Speech(audio=frames.data, boundaries=boundaries, blocks=blocks)
 
 
 class OfflineEngine:
