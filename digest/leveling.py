@@ -27,6 +27,8 @@ clip), in calls that release the GIL, so clips level on both cores.
 from __future__ import annotations
 
 import math
+import os
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -58,6 +60,9 @@ _FFT_SIZE = 1 << 16
 _FILTER_TAIL = 4096  # samples: the K-weighting's impulse response has died out by then
 _CHUNK = 60_000  # samples handled at a time outside the filter
 _LAME_DELAY_SAMPLES = 1105  # at the output rate: where the PCM starts in the encoded clip
+# One clip per core is leveled and encoded at a time: both cores busy, and no
+# more clips' arrays alive at once than can make progress.
+_SLOTS = threading.BoundedSemaphore(os.cpu_count() or 1)
 
 
 def encode_leveled(
@@ -73,10 +78,11 @@ def encode_leveled(
     """
     from digest.encoding import encode_pcm
 
-    samples = np.frombuffer(pcm, dtype="<i2")
-    leveled = level(samples, sample_rate, target - ENCODER_LOUDNESS_DB)
-    frames = encode_pcm(leveled.tobytes(), sample_rate)
-    return frames, clip_blocks(leveled, sample_rate, frames)
+    with _SLOTS:
+        samples = np.frombuffer(pcm, dtype="<i2")
+        leveled = level(samples, sample_rate, target - ENCODER_LOUDNESS_DB)
+        frames = encode_pcm(leveled.tobytes(), sample_rate)
+        return frames, clip_blocks(leveled, sample_rate, frames)
 
 
 def level(samples: np.ndarray, rate: int, target: float) -> np.ndarray:
@@ -119,15 +125,34 @@ def clip_blocks(leveled: np.ndarray, rate: int, frames: Frames) -> Blocks:
     block = round(rate * BLOCK_SECONDS)
     count = math.ceil(round(frames.duration / BLOCK_SECONDS, 6))
     lead = round(_LAME_DELAY_SAMPLES * rate / frames.format.sample_rate)
-    stream = np.zeros(count * block, dtype=np.int16)
-    body = leveled[: max(0, len(stream) - lead)]
-    stream[lead : lead + len(body)] = body
-    energies = _k_energies(stream, rate, block)[:count] * 10 ** (ENCODER_LOUDNESS_DB / 10)
+    stream = _Delayed(leveled, lead, count * block)
+    energies = _k_energies(stream, rate, block) * 10 ** (ENCODER_LOUDNESS_DB / 10)
     peaks = _segment_peaks(stream, block, count) * 10 ** (ENCODER_PEAK_MARGIN_DB / 20)
     return Blocks(tuple(energies.tolist()), tuple(peaks.tolist()))
 
 
 # -- the pieces ---------------------------------------------------------------------
+
+
+class _Delayed:
+    """`samples` after `lead` samples of silence, `length` samples in all (silence-padded).
+
+    Sliced like an array, without copying the whole clip.
+    """
+
+    def __init__(self, samples: np.ndarray, lead: int, length: int):
+        self.samples, self.lead, self.length = samples, lead, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, span: slice) -> np.ndarray:
+        start, stop, _ = span.indices(self.length)
+        out = np.zeros(max(0, stop - start), dtype=self.samples.dtype)
+        first, last = max(start, self.lead), min(stop, self.lead + len(self.samples))
+        if last > first:
+            out[first - start : last - start] = self.samples[first - self.lead : last - self.lead]
+        return out
 
 
 @lru_cache(maxsize=4)
@@ -140,7 +165,7 @@ def _k_response(rate: int, size: int) -> np.ndarray:
     return response
 
 
-def _k_energies(samples: np.ndarray, rate: int, group: int) -> np.ndarray:
+def _k_energies(samples: np.ndarray | _Delayed, rate: int, group: int) -> np.ndarray:
     """Mean square of the K-weighted signal over consecutive groups of `group` samples.
 
     The filter runs by FFT overlap-add: each hop of input is transformed with
@@ -168,7 +193,7 @@ def _k_energies(samples: np.ndarray, rate: int, group: int) -> np.ndarray:
     return sums / group
 
 
-def _segment_peaks(samples: np.ndarray, segment: int, count: int) -> np.ndarray:
+def _segment_peaks(samples: np.ndarray | _Delayed, segment: int, count: int) -> np.ndarray:
     """Largest absolute sample of each `segment`-sample stretch, full scale 1.0 (`count` of them)."""
     padded = count * segment
     peaks = np.zeros(count)
