@@ -90,28 +90,29 @@ def level(samples: np.ndarray, rate: int, target: float) -> np.ndarray:
     segment = max(1, round(rate * BLOCK_SECONDS / SEGMENTS_PER_BLOCK))
     energies = _k_energies(samples, rate, segment)  # mean square per segment
     peaks = _segment_peaks(samples, segment, len(energies))
-    usable = len(energies) - len(energies) % SEGMENTS_PER_BLOCK or len(energies)
     if not np.any(energies > 0):
         return samples.copy()
     ms_per_segment = 1000 * segment / rate
+    # Whole 100 ms blocks of segments (a clip shorter than a block is one block).
+    per_block = min(SEGMENTS_PER_BLOCK, len(energies))
+    whole = len(energies) - len(energies) % per_block
 
-    def loudness(gain_db: float) -> tuple[float, np.ndarray]:
+    def loudness_of(segment_energies: np.ndarray) -> float:
+        blocks = segment_energies[:whole].reshape(-1, per_block).mean(axis=1)
+        return integrated_loudness(blocks.tolist())
+
+    def limited(gain_db: float) -> tuple[float, np.ndarray]:
         envelope = _envelope(peaks, gain_db, ms_per_segment)
-        heard = energies * 10 ** ((gain_db + envelope) / 10)
-        blocks = heard[:usable].reshape(-1, min(SEGMENTS_PER_BLOCK, usable)).mean(axis=1)
-        return integrated_loudness(blocks.tolist()), envelope
+        return loudness_of(energies * 10 ** ((gain_db + envelope) / 10)), envelope
 
-    gain = target - integrated_loudness(
-        energies[:usable].reshape(-1, min(SEGMENTS_PER_BLOCK, usable)).mean(axis=1).tolist()
-    )
-    gain = min(gain, MAX_GAIN_DB)
-    achieved, envelope = loudness(gain)
+    gain = min(target - loudness_of(energies), MAX_GAIN_DB)
+    achieved, envelope = limited(gain)
     # More gain makes the limiter work harder: a few rounds on segment figures.
     for _round in range(8):
         if not math.isfinite(achieved) or abs(achieved - target) < 0.02:
             break
         gain = min(gain + (target - achieved), MAX_GAIN_DB)
-        achieved, envelope = loudness(gain)
+        achieved, envelope = limited(gain)
     return _apply(samples, envelope, gain, segment)
 
 
