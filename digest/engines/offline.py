@@ -42,7 +42,9 @@ boundaries are estimated by character count over the real audio length.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import math
+import os
 import re
 
 from digest.encoding import ENCODER_QUALITY
@@ -161,6 +163,7 @@ class OfflineEngine:
 
     def __init__(self, settings: EngineSettings = EngineSettings()) -> None:
         self._version: str | None = None  # network settings mean nothing to a local voice
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     def available(self, timeout: float = 0.0) -> bool:
         """True if the espeak-ng library loads and initializes and lameenc imports."""
@@ -184,4 +187,11 @@ class OfflineEngine:
     async def synthesize(self, text: str, speaker: Speaker) -> Speech:
         if not text or not text.strip():
             raise EngineError("empty text", retryable=False)
-        return await asyncio.to_thread(_speak_blocking, text, speaker)
+        # Its own threads, one per core: more clips in flight would not be faster (the
+        # work is CPU), and each thread's allocator keeps what a clip's PCM once took.
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=os.cpu_count() or 1, thread_name_prefix="digest-offline"
+            )
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, _speak_blocking, text, speaker)
