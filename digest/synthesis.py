@@ -225,6 +225,7 @@ class _Run:
         self.retry, self.progress, self.check = retry, progress, check
         self.stats = stats if stats is not None else SynthesisStats()
         self.limit = _AdaptiveLimit(max(1, min(concurrency, MAX_CONCURRENCY)))
+        self.checking = asyncio.Semaphore(self.limit.limit)  # answers awaiting their check
         self.done = 0
         # Scattered failures are retried chunk by chunk; a long unbroken run of them
         # means the service is down, and retrying every chunk would only hammer it.
@@ -282,7 +283,14 @@ class _Run:
         raise AssertionError("after_failure raises on the last attempt")
 
     async def request(self, chunk: _Chunk) -> Clip:
-        """One request under the limit and the deadline; the answer checked and cached."""
+        """One request under the limit and the deadline; the answer checked and cached.
+
+        The answer is checked after its slot is handed on: the speech check is an
+        ffmpeg run per clip, and holding the slot meanwhile left the service idle.
+        The slot is released only once the answer has a place among those waiting
+        for their check (as many as requests may be in flight), so checks slower
+        than the service hold the requests back instead of piling up audio.
+        """
         async with self.limit:
             self.stats.requests += 1
             deadline = self.retry.deadline(chunk.text)
@@ -294,10 +302,14 @@ class _Run:
                 raise EngineError(
                     f"no complete answer within {deadline:.0f} s", retryable=True
                 ) from None
+            await self.checking.acquire()
+        try:
             start, frames = parse_clip(speech.audio, speech.boundaries)
             check_covered(chunk.text, speech.boundaries)
             known = speech.blocks  # the engine's own measurement, if it made one
             blocks = await self.check(chunk.text, frames, known) if self.check else None
+        finally:
+            self.checking.release()
         self.failures_in_a_row = 0
         field = frames_field(start, frames)
         stored = self.cache.put(self.key(chunk), speech, fields=_fields(blocks, field))
