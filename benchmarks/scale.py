@@ -22,6 +22,9 @@ Baselines, all measured in the same run:
   * `edge-tts --help` and a bare `python -c pass` (start-up);
   * the pacing floor: each request to the fake takes latency + audio/speed, so
     n requests at concurrency c cannot finish before max(longest, sum / c);
+    beside it, the longest-first bound of the same requests (the floor plus the
+    tail that whole chunks leave) and where the rest of the wall time went:
+    start-up before the first request, and from the last answer to the exit;
   * the naive pydub stitch (decode every cached clip, add the pauses, export)
     against digest's frame joiner (assemble + write), on the same clips;
   * for scheduling, the same 8,000 in-memory chunks with no limit to wait on.
@@ -33,6 +36,7 @@ does not fail on a missed target (some need work that lands later).
 from __future__ import annotations
 
 import argparse
+import heapq
 import json
 import os
 import statistics
@@ -286,6 +290,29 @@ def pacing_floor(requests, latency: float, speed: float, concurrency: int = 6) -
     return max(max(times), sum(times) / concurrency) if times else 0.0
 
 
+def scheduling_bound(requests, latency: float, speed: float, concurrency: int = 6) -> float:
+    """The best digest's scheduler can do with the requests actually made: longest first,
+    each onto the slot that frees first (no start-up, no checks).  Above the floor by
+    the tail: the floor assumes the work splits evenly over the slots."""
+    from digest_testing.fake_edge import audio_duration_for
+
+    slots = [0.0] * concurrency
+    times = [latency + audio_duration_for(r.text or "") / speed for r in requests if r.ok]
+    for seconds in sorted(times, reverse=True):
+        heapq.heapreplace(slots, slots[0] + seconds)
+    return max(slots)
+
+
+def timeline(requests, ended: float, wall: float) -> tuple[float, float, float]:
+    """Seconds from the build's start to its first request, the span of the requests,
+    and from the last answer to the build's exit (server clock: time.monotonic)."""
+    ok = [r for r in requests if r.ok and r.finished is not None]
+    if not ok:
+        return 0.0, 0.0, 0.0
+    first, last, began = min(r.started for r in ok), max(r.finished for r in ok), ended - wall
+    return first - began, last - first, ended - last
+
+
 STITCH = """
 import asyncio, json, sys, time
 from pathlib import Path
@@ -407,11 +434,14 @@ def main() -> int:
                 cold = run(
                     build_command(article, engine, cache, scratch / f"cold-{engine}-{size}", url)
                 )
+                ended = time.monotonic()
                 floor = (
                     pacing_floor(server.requests, args.latency, args.speed)
                     if engine == "edge"
                     else 0.0
                 )
+                bound = scheduling_bound(server.requests, args.latency, args.speed)
+                spans = timeline(server.requests, ended, cold.wall)
                 server.clear()
                 warm_runs = [
                     run(
@@ -436,7 +466,7 @@ def main() -> int:
                             times.append(json.loads(r.stdout)["seconds"])
                             rss = max(rss, r.rss)
                         stitch[how] = (statistics.median(times), rss)
-                rows.append((size, engine, summary, cold, warm, floor, stitch))
+                rows.append((size, engine, summary, cold, warm, (floor, bound, spans), stitch))
                 print(
                     f"  built {size} with {engine}: {summary['duration'] / 60:.1f} min of audio",
                     file=sys.stderr,
@@ -445,7 +475,7 @@ def main() -> int:
     print(
         f"\n2-5. builds (concurrency 6; fake edge: latency {args.latency} s, {args.speed:g}x real time)"
     )
-    for size, engine, summary, cold, warm, floor, stitch in rows:
+    for size, engine, summary, cold, warm, (floor, bound, spans), stitch in rows:
         print(
             f"  {size} / {engine}: {summary['duration'] / 60:.1f} min of audio, {summary['requests']} requests"
         )
@@ -457,6 +487,11 @@ def main() -> int:
         )
         if engine == "edge":
             print(ratio_line("cold build vs pacing floor", cold.wall, floor, target="[<= 1.1x]"))
+            print(ratio_line("  longest-first bound of these requests", bound, floor))
+            print(
+                f"    to the first request {spans[0]:.2f} s, requests {spans[1]:.2f} s,"
+                f" last answer to exit {spans[2]:.2f} s"
+            )
         if size == "seed":
             print(
                 ratio_line("warm re-run vs digest --help", warm.wall, help_time, target="[<= 2x]")
