@@ -1,6 +1,7 @@
 """Benchmark: issue 14's figures ("fast at every size"), each as a ratio to a baseline of the same run.
 
     python benchmarks/scale.py [--three-hours] [--skip-stitch] [--only startup|scheduling|builds]
+                               [--engine edge|offline]
                                [--repeat 5] [--latency 0.5] [--speed 20]
 
 Sizes: the seed article, and 10-minute and 1-hour articles generated from the
@@ -363,6 +364,11 @@ def main() -> int:
         "--skip-stitch", action="store_true", help="leave out the naive pydub stitch"
     )
     parser.add_argument(
+        "--engine",
+        choices=("edge", "offline"),
+        help="build with this engine only (default: both)",
+    )
+    parser.add_argument(
         "--only",
         choices=("startup", "scheduling", "builds"),
         help="run one part (start-up always runs)",
@@ -424,7 +430,7 @@ def main() -> int:
                 article = scratch / f"article-{SIZES[size]}.txt"
                 article.write_text(make_article(SIZES[size]), encoding="utf-8")
             for engine in ("edge", "offline"):
-                if engine == "offline" and size == "seed":
+                if args.engine not in (None, engine) or (engine == "offline" and size == "seed"):
                     continue
                 cache, url = (
                     scratch / f"cache-{engine}-{size}",
