@@ -269,7 +269,7 @@ def scheduling(chunks: int = 8000, concurrency: int = 6) -> tuple[float, float]:
 
 # -- builds -----------------------------------------------------------------------------------
 def build_command(
-    article: Path, engine: str, cache: Path, out: Path, server_url: str | None
+    article: Path, engine: str, cache: Path, out: Path, server_url: str | None = None
 ) -> list[str]:
     head = (
         [sys.executable, "-m", "digest_testing.against", server_url]
@@ -449,12 +449,11 @@ def main() -> int:
                 bound = scheduling_bound(server.requests, args.latency, args.speed)
                 spans = timeline(server.requests, ended, cold.wall)
                 server.clear()
+                # A warm build makes no request, so it runs as a user's would: plain
+                # `digest`, not pointed at the fake (whose hook imports edge-tts), and it
+                # fails loudly here if it did try to reach the service.
                 warm_runs = [
-                    run(
-                        build_command(
-                            article, engine, cache, scratch / f"warm{k}-{engine}-{size}", url
-                        )
-                    )
+                    run(build_command(article, engine, cache, scratch / f"warm{k}-{engine}-{size}"))
                     for k in range(3)
                 ]
                 warm = median_of(warm_runs)

@@ -205,3 +205,29 @@ def test_plain_option_values_are_what_typer_itself_makes():
     assert _plain_value(descriptors["concurrency"], "six") is None
     assert _plain_value(descriptors["concurrency"], True) is None
     assert _plain_value(descriptors["output_dir"], "") is None
+
+
+def test_a_warm_edge_build_imports_no_edge_client(fake_edge, tmp_path):
+    """Every clip cached: no request, so neither edge-tts nor aiohttp (and its SSL
+    contexts) is imported; the clips' cache keys still name the client's version."""
+    import sys
+
+    article = tmp_path / "a.txt"
+    article.write_text("测试\n\n01 第一节\n\n今天天气很好。\n", encoding="utf-8")
+    arguments = [
+        "build", str(article), "--engine", "edge", "--quiet", "--json",
+        "--cache-dir", str(tmp_path / "cache"), "-o", str(tmp_path / "out"),
+    ]  # fmt: skip
+    cold = [sys.executable, "-m", "digest_testing.against", fake_edge.base_url, *arguments]
+    subprocess.run(cold, capture_output=True, text=True, check=True)
+    requests = len(fake_edge.requests)
+    environment = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
+    warm = subprocess.run(
+        digest_command() + arguments, capture_output=True, text=True, env=environment, check=True
+    )
+    summary = json.loads(warm.stdout)
+    assert summary["engine"] == "edge" and summary["cached_clips"] >= 1
+    assert len(fake_edge.requests) == requests
+    modules = imported_modules(warm.stderr)
+    assert "digest.pipeline" in modules  # the log was read
+    assert sorted(m for m in modules if m.split(".")[0] in ("edge_tts", "aiohttp")) == []

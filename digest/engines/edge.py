@@ -11,13 +11,11 @@ says whether a retry can help; retries and the truncation check live in
 from __future__ import annotations
 
 import asyncio
+import functools
+import importlib.metadata
 import socket
 import urllib.request
 from urllib.parse import urlsplit
-
-import aiohttp
-import edge_tts
-from edge_tts import exceptions as edge_errors
 
 from digest.engines.base import Boundary, EngineError, EngineSettings, Speaker, Speech
 from digest.mp3 import EPISODE_FORMAT
@@ -34,7 +32,6 @@ class EdgeEngine:
     name = "edge"
     default_voice = "zh-CN-XiaoxiaoNeural"
     output_format = EPISODE_FORMAT
-    version = f"edge-tts-{edge_tts.__version__}"
 
     def __init__(self, settings: EngineSettings = EngineSettings()):
         self.idle_timeout = settings.idle_timeout
@@ -44,6 +41,15 @@ class EdgeEngine:
         # engine (one engine per episode), after the first "no audio" for a voice.
         self._voice_offered: dict[str, bool | None] = {}
         self._voice_lock: asyncio.Lock | None = None
+
+    @property
+    def version(self) -> str:
+        """The edge-tts client's version (part of every clip's cache key).
+
+        Read from the installed package's metadata: importing edge-tts (and aiohttp, with
+        its SSL contexts) is left to the first request, which a warm build never makes.
+        """
+        return f"edge-tts-{_client_version()}"
 
     async def _offered(self, voice: str) -> bool | None:
         """Does the service list `voice`?  None when the list could not be fetched.
@@ -57,6 +63,8 @@ class EdgeEngine:
             self._voice_lock = asyncio.Lock()
         async with self._voice_lock:  # concurrent chunks share one lookup
             if voice not in self._voice_offered:
+                import edge_tts
+
                 try:
                     listed = await asyncio.wait_for(
                         edge_tts.list_voices(proxy=self.proxy), self.connect_timeout
@@ -82,6 +90,10 @@ class EdgeEngine:
             return False
 
     async def synthesize(self, text: str, speaker: Speaker) -> Speech:
+        import aiohttp
+        import edge_tts
+        from edge_tts import exceptions as edge_errors
+
         try:
             communicate = edge_tts.Communicate(
                 text,
@@ -150,6 +162,16 @@ class EdgeEngine:
         return Speech(audio=bytes(audio), boundaries=tuple(boundaries))
 
 
+@functools.cache
+def _client_version() -> str:
+    try:
+        return importlib.metadata.version("edge-tts")
+    except importlib.metadata.PackageNotFoundError:  # a copy without metadata: ask it
+        import edge_tts
+
+        return edge_tts.__version__
+
+
 def _connect_failure(error: OSError) -> str:
     """Why a connection could not be opened, in words (not aiohttp's repr of the SSL context)."""
     if isinstance(error, socket.gaierror):
@@ -167,6 +189,8 @@ def probe_address(proxy: str | None = None) -> tuple[str, int]:
     edge-tts lets aiohttp honour proxy variables, so behind a corporate proxy the
     service is reachable even though a direct connection would be blocked.
     """
+    import edge_tts
+
     url = urlsplit(edge_tts.communicate.WSS_URL)  # the tests point it at a local fake
     secure = url.scheme in ("wss", "https")
     if proxy is None:
