@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import binascii
 import math
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -139,13 +138,18 @@ def judge_clip(
         )
 
 
+MEASURING_AT_ONCE = 1
+
+
 class ClipCheck:
     """Measures each clip (off the event loop) and judges it; returns its loudness blocks."""
 
     def __init__(self, seconds_per_char: tuple[float, float] | None, speed: float = 1.0):
         self.seconds_per_char = seconds_per_char
         self.speed = speed
-        self._slots = asyncio.Semaphore(max(1, os.cpu_count() or 1))
+        # One measuring ffmpeg at a time: each is about 30 MB of memory for 0.1 s of CPU,
+        # while an answer from the service takes seconds; a build's memory stays flat.
+        self._slots = asyncio.Semaphore(MEASURING_AT_ONCE)
 
     async def __call__(self, text: str, frames: ClipAudio, known: Blocks | None = None) -> Blocks:
         """The clip's blocks (measured unless `known`: from the cache or the engine), once judged.
