@@ -90,9 +90,10 @@ def _defer(params: list[Any]) -> None:
             )
 
 
-class PlainOptions(TyperCommand):
-    """A typer command whose options import pydantic only for a value that needs it
-    (`@app.command(cls=PlainOptions)`)."""
+class _DeferredOptions:
+    """What the command and the group share: options, and --help, coerced when needed."""
+
+    params: list[Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -100,21 +101,16 @@ class PlainOptions(TyperCommand):
 
     def get_help_option(self, ctx: Any) -> Any:
         """--help, whose value (None unless given) typer would coerce through pydantic too."""
-        option = super().get_help_option(ctx)
+        option = super().get_help_option(ctx)  # type: ignore[misc]
         _defer([option])
         return option
 
 
-class PlainGroup(TyperGroup):
+class PlainOptions(_DeferredOptions, TyperCommand):
+    """A typer command whose options import pydantic only for a value that needs it
+    (`@app.command(cls=PlainOptions)`)."""
+
+
+class PlainGroup(_DeferredOptions, TyperGroup):
     """The app's group, for the same reason: its options are parsed before every command
     (`typer.Typer(cls=PlainGroup)`)."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        _defer(self.params)
-
-    def get_help_option(self, ctx: Any) -> Any:
-        """--help, as in `PlainOptions`."""
-        option = super().get_help_option(ctx)
-        _defer([option])
-        return option
