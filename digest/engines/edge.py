@@ -26,12 +26,24 @@ _TICKS_PER_SECOND = 10_000_000
 _RETRYABLE_STATUSES = {403, 408, 429, 500, 502, 503, 504}
 
 
+class _ClientVersion:
+    """The edge-tts client's version, on the class as on its instances.
+
+    Read from the installed package's metadata: importing edge-tts (and aiohttp, with
+    its SSL contexts) is left to the first request, which a warm build never makes.
+    """
+
+    def __get__(self, instance: object, owner: type | None = None) -> str:
+        return f"edge-tts-{_client_version()}"
+
+
 class EdgeEngine:
     """Microsoft's online neural voices (edge-tts); needs the service, never falls back."""
 
     name = "edge"
     default_voice = "zh-CN-XiaoxiaoNeural"
     output_format = EPISODE_FORMAT
+    version = _ClientVersion()  # "edge-tts-7.3.1": part of every clip's cache key
 
     def __init__(self, settings: EngineSettings = EngineSettings()):
         self.idle_timeout = settings.idle_timeout
@@ -41,15 +53,6 @@ class EdgeEngine:
         # engine (one engine per episode), after the first "no audio" for a voice.
         self._voice_offered: dict[str, bool | None] = {}
         self._voice_lock: asyncio.Lock | None = None
-
-    @property
-    def version(self) -> str:
-        """The edge-tts client's version (part of every clip's cache key).
-
-        Read from the installed package's metadata: importing edge-tts (and aiohttp, with
-        its SSL contexts) is left to the first request, which a warm build never makes.
-        """
-        return f"edge-tts-{_client_version()}"
 
     async def _offered(self, voice: str) -> bool | None:
         """Does the service list `voice`?  None when the list could not be fetched.
