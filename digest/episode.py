@@ -10,6 +10,7 @@ a chapter lands on its first word.
 
 from __future__ import annotations
 
+import array
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -132,22 +133,22 @@ def place_blocks(placed: list[tuple[float, Blocks]], duration: float) -> Blocks:
     between clips are digital silence and add nothing.
     """
     count = round(duration / BLOCK_SECONDS) + 1
-    energies = [0.0] * count
-    peaks = [0.0] * count
+    energies = array.array("d", bytes(8 * count))
+    peaks = array.array("d", bytes(8 * count))
     filled = 0  # blocks before this index may already hold a clip's blocks
     for start, blocks in placed:
         first = round(start / BLOCK_SECONDS)
         end = min(count, first + len(blocks.energies))
         if first >= filled:  # the usual case: a pause lies between clips
-            energies[first:end] = blocks.energies[: end - first]
-            peaks[first:end] = blocks.peaks[: end - first]
+            energies[first:end] = array.array("d", blocks.energies[: end - first])
+            peaks[first:end] = array.array("d", blocks.peaks[: end - first])
         else:  # rounded onto the same block as the clip before: add up
             for i, (energy, peak) in enumerate(zip(blocks.energies, blocks.peaks)):
                 if first + i < count:
                     energies[first + i] += energy
                     peaks[first + i] = max(peaks[first + i], peak)
         filled = max(filled, end)
-    return Blocks(tuple(energies), tuple(peaks))
+    return Blocks(energies, peaks)
 
 
 def set_loudness(episode: Episode, target: float | None, mode: str = "lossless") -> Episode:
