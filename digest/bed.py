@@ -24,18 +24,13 @@ BED_GAIN_DB = -18.0  # under the voice, not competing with it
 FADE_OUT_MS = 1500
 
 
-def frame_length(fmt=EPISODE_FORMAT) -> int:
-    """Bytes in one frame of the episode format (CBR, no padding at 24 kHz / 48 kbps)."""
-    return 72 * fmt.bitrate_kbps * 1000 // fmt.sample_rate
-
-
 def mix_under_intro(
     audio: FrameStream, intro_frames: int, bed: Path, gain_db: float = BED_GAIN_DB
 ) -> FrameStream:
     """`audio` with `bed` mixed under its first `intro_frames` frames; same frame count."""
     if audio.format != EPISODE_FORMAT:
         raise ValueError("a bed is only mixed into the episode format")
-    size = frame_length()
+    size = EPISODE_FORMAT.frame_length  # every frame of it: 24 kHz, 48 kbps needs no padding
     head, rest = audio.split(intro_frames)
     intro = head.to_frames()
     try:

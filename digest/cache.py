@@ -142,7 +142,7 @@ def _canonical(fields: Mapping[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
-def _read_regular(path: Path, limit: int) -> bytes:
+def read_regular(path: Path, limit: int) -> bytes:
     """The bytes of `path` if it is a regular file (not a symlink, FIFO, device) within `limit`."""
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     fd = os.open(path, flags)
@@ -247,8 +247,8 @@ class ClipCache:
         try:
             if audio_path.parent.is_symlink():
                 raise BadEntry("the clip folder is a symlink")
-            audio = _read_regular(audio_path, MAX_AUDIO_BYTES)
-            meta = _read_regular(meta_path, MAX_META_BYTES)
+            audio = read_regular(audio_path, MAX_AUDIO_BYTES)
+            meta = read_regular(meta_path, MAX_META_BYTES)
             entry = decode_entry(key, audio, meta, audio_path)
         except FileNotFoundError:
             return None

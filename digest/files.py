@@ -70,12 +70,11 @@ def user_file_mode() -> int:
 Content = Union[bytes, Callable[[BinaryIO], None]]
 
 
-def write_atomically(path: Path, data: Content) -> os.stat_result:
+def write_atomically(path: Path, data: Content) -> None:
     """Write to a temporary file beside `path`, then rename it into place.
 
     The file gets the permissions the umask gives a new file (mkstemp's are
-    0600): a web server must be able to read a published episode.  Returns
-    the written file's status (a rename keeps it).
+    0600): a web server must be able to read a published episode.
     """
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
     try:
@@ -85,10 +84,7 @@ def write_atomically(path: Path, data: Content) -> os.stat_result:
                 handle.write(data)
             else:
                 data(handle)
-            handle.flush()
-            written = os.fstat(handle.fileno())
         os.replace(temp, path)
-        return written
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise

@@ -19,18 +19,14 @@ whose chapter times were computed from the first.
 from __future__ import annotations
 
 import hashlib
-import os
-import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO, Union
 
-from digest.cache import StoredClip, register_field
+from digest.cache import MAX_AUDIO_BYTES, BadEntry, StoredClip, read_regular, register_field
 from digest.errors import Mp3Error
 from digest.mp3 import FrameFormat, Frames, gained, highest_gain, info_frame, parse_header
-
-MAX_CLIP_FILE = 64 * 1024 * 1024  # no clip file of a sane chunk is anywhere near this
 
 
 @dataclass(frozen=True)
@@ -55,19 +51,12 @@ class StoredFrames:
 
     def read_data(self) -> bytes:
         """The frames, read from the file and checked against its digest."""
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            fd = os.open(self.path, flags)
-        except OSError as exc:
-            raise Mp3Error(f"the cached clip {self.path} is gone: {exc.strerror}") from None
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_CLIP_FILE:
-                raise Mp3Error(f"the cached clip {self.path} is not a clip file")
-            with os.fdopen(fd, "rb", closefd=False) as handle:
-                content = handle.read(info.st_size + 1)
-        finally:
-            os.close(fd)
+            content = read_regular(self.path, MAX_AUDIO_BYTES)
+        except FileNotFoundError:
+            raise Mp3Error(f"the cached clip {self.path} is gone") from None
+        except (OSError, BadEntry) as exc:
+            raise Mp3Error(f"the cached clip {self.path} cannot be read: {exc}") from None
         if hashlib.sha256(content).hexdigest() != self.sha256:
             raise Mp3Error(
                 f"the cached clip {self.path} changed during the build (another build of the"
@@ -229,20 +218,13 @@ class FrameStream:
 
 
 def _fixed_frame_length(fmt: FrameFormat) -> int:
-    coefficient = 144 if fmt.version == 3 else 72
-    length, remainder = divmod(coefficient * fmt.bitrate_kbps * 1000, fmt.sample_rate)
-    if remainder:
+    if not fmt.uniform_frames:
         raise ValueError(f"{fmt} has frames of two lengths")
-    return length
+    return fmt.frame_length
 
 
-def _split_part(part: ClipAudio, frames: int, size: int) -> tuple[ClipAudio, ClipAudio]:
+def _split_part(part: ClipAudio, frames: int, size: int) -> tuple[Frames, Frames]:
     at = frames * size
-    if isinstance(part, Frames):
-        return (
-            Frames(part.data[:at], frames, part.format),
-            Frames(part.data[at:], part.count - frames, part.format),
-        )
     data = part.read_data()
     return (
         Frames(data[:at], frames, part.format),

@@ -39,11 +39,10 @@ from digest.frame_stream import FrameStream
 from digest.mp3 import (
     EPISODE_FORMAT,
     GAIN_STEP_DB,
-    ID3_HEADER_SIZE,
     Frames,
     first_format,
-    id3v2_body_size,
     read_frames,
+    read_id3v2,
 )
 
 DEFAULT_TARGET = -19.0  # LUFS integrated, measured on the mono file (-16 as heard)
@@ -63,7 +62,7 @@ class LoudnessError(DigestError):
     """Audio could not be measured or adjusted (ffmpeg failed, or the MP3 is unusable)."""
 
 
-@dataclass(frozen=True, eq=True)
+@dataclass(frozen=True)
 class Blocks:
     """Per-100 ms measurements of some audio: K-weighted mean square and true peak (linear).
 
@@ -322,13 +321,9 @@ def _mp3_rate(audio: bytes | Path) -> int | None:
         return fmt.sample_rate if fmt else None
     try:
         with open(audio, "rb") as handle:
-            head = handle.read(10)
-            if head[:3] == b"ID3" and len(head) == ID3_HEADER_SIZE:
-                footer = 10 if head[5] & 0x10 else 0
-                handle.seek(ID3_HEADER_SIZE + id3v2_body_size(head) + footer)
-                head = b""
-            fmt = first_format(head + handle.read(4096))
-    except OSError:
+            read_id3v2(handle)  # skipped: only the first frame after it matters
+            fmt = first_format(handle.read(4096))
+    except (OSError, Mp3Error):
         return None
     return fmt.sample_rate if fmt else None
 

@@ -10,6 +10,7 @@ duration is then exact: frames x samples per frame / sample rate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from digest.errors import Mp3Error
 
@@ -31,6 +32,20 @@ class FrameFormat:
     @property
     def samples_per_frame(self) -> int:
         return 1152 if self.version == 3 else 576
+
+    @property
+    def frame_length(self) -> int:
+        """Bytes in a frame without its padding byte (a padded frame has one more)."""
+        return self._length_times_rate // self.sample_rate
+
+    @property
+    def uniform_frames(self) -> bool:
+        """Are all frames `frame_length` long (the rate divides evenly, so none is padded)?"""
+        return self._length_times_rate % self.sample_rate == 0
+
+    @property
+    def _length_times_rate(self) -> int:  # a frame's bytes x the sample rate, exactly
+        return (144 if self.version == 3 else 72) * self.bitrate_kbps * 1000
 
 
 # edge-tts always answers in this format; the offline engine encodes to it too.
@@ -72,9 +87,8 @@ def parse_header(b: bytes, pos: int) -> tuple[FrameFormat, int] | None:
     bitrate = (_BITRATES_V1 if version == 3 else _BITRATES_V2)[bitrate_index]
     sample_rate = _SAMPLE_RATES[version][rate_index]
     channels = 1 if (b[pos + 3] >> 6) == 3 else 2
-    coefficient = 144 if version == 3 else 72
-    length = coefficient * bitrate * 1000 // sample_rate + padding
-    return FrameFormat(version, sample_rate, bitrate, channels), length
+    fmt = FrameFormat(version, sample_rate, bitrate, channels)
+    return fmt, fmt.frame_length + padding
 
 
 ID3_HEADER_SIZE = 10
@@ -95,6 +109,22 @@ def id3v2_end(b: bytes) -> int:
         footer = 10 if b[pos + 5] & 0x10 else 0
         pos += ID3_HEADER_SIZE + id3v2_body_size(b[pos : pos + ID3_HEADER_SIZE]) + footer
     return pos
+
+
+def read_id3v2(handle: BinaryIO, limit: int | None = None) -> bytes:
+    """The ID3v2 tag at the start of a file opened for reading, header (and footer)
+    included, or b"" if there is none; the file is left where the audio starts.
+
+    Only the tag is read, however long the audio.  Mp3Error if it is over `limit` bytes.
+    """
+    header = handle.read(ID3_HEADER_SIZE)
+    if header[:3] != b"ID3" or len(header) < ID3_HEADER_SIZE:
+        handle.seek(0)
+        return b""
+    rest = id3v2_body_size(header) + (ID3_HEADER_SIZE if header[5] & 0x10 else 0)
+    if limit is not None and rest > limit:
+        raise Mp3Error(f"an ID3 tag of {rest:,} bytes, more than {limit:,}")
+    return header + handle.read(rest)
 
 
 def _trailing_tags_start(b: bytes) -> int:
@@ -275,7 +305,7 @@ def _uniform_frame_length(data: bytes, fmt: FrameFormat) -> int | None:
     """
     if fmt.version == 3 or fmt.channels != 1 or len(data) < 4:
         return None
-    length = 72 * fmt.bitrate_kbps * 1000 // fmt.sample_rate
+    length = fmt.frame_length
     if len(data) % length or not data[1] & 1 or data[2] & 0x02:
         return None
     count = len(data) // length
@@ -353,7 +383,7 @@ def _gained_frame_by_frame(data: bytes, fmt: FrameFormat, steps: int) -> bytes:
     offsets = _granule_bit_offsets(fmt)
     side_length = _side_info_length(fmt)
     # Every frame has this format (read_frames checked): only the padding bit varies.
-    base_length = (144 if fmt.version == 3 else 72) * fmt.bitrate_kbps * 1000 // fmt.sample_rate
+    base_length = fmt.frame_length
     pos = 0
     while pos < len(out):
         if out[pos] != 0xFF:

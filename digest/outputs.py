@@ -28,7 +28,7 @@ from digest.files import (
     remove_stale_temporaries,
     write_group,
 )
-from digest.mp3 import ID3_HEADER_SIZE, id3v2_body_size
+from digest.mp3 import read_id3v2
 from digest.tags import SOURCE_TAG, EpisodeInfo, build_tag
 from digest.text_safety import strip_invisible
 from digest.transcripts import plain_text, srt, vtt
@@ -144,11 +144,9 @@ def _owner(mp3: Path) -> str | None:
 
         # Only the tag is read: mutagen given the path would read the whole file.
         with open(mp3, "rb") as handle:
-            header = handle.read(ID3_HEADER_SIZE)
-            size = id3v2_body_size(header)
-            if header[:3] != b"ID3" or size > MAX_TAG_BYTES:
-                return ""
-            tag = header + handle.read(size)
+            tag = read_id3v2(handle, limit=MAX_TAG_BYTES)
+        if not tag:
+            return ""
         # TXXX frames only: parsing a long transcript (USLT) would take longer than the build.
         frames = ID3(io.BytesIO(tag), known_frames={"TXXX": TXXX}).getall(f"TXXX:{SOURCE_TAG}")
     except Exception:  # noqa: BLE001 - anything unreadable belongs to someone else

@@ -231,7 +231,7 @@ def _prepare(text: str, name: str, options: BuildOptions, source: str) -> Prepar
     )
     title = strip_invisible(options.title) if options.title is not None else None
     vocabulary = options.vocabulary or preset.vocabulary or "keep"
-    root = (options.cache_dir or default_cache_dir()) if options.use_cache else None
+    root = cache_root(options)
     key = None
     if root is not None:
         key = script_key(
@@ -269,8 +269,12 @@ def open_cache(options: BuildOptions, warn: Warn | None = None) -> ClipCache:
 
     `warn` hears, once, that clips could not be written to it (they are used anyway).
     """
-    root = (options.cache_dir or default_cache_dir()) if options.use_cache else None
-    return ClipCache(root, warn=warn)
+    return ClipCache(cache_root(options), warn=warn)
+
+
+def cache_root(options: BuildOptions) -> Path | None:
+    """The cache folder the options ask for (clips and remembered scripts); None: no cache."""
+    return (options.cache_dir or default_cache_dir()) if options.use_cache else None
 
 
 def capped_concurrency(options: BuildOptions, warn: Warn) -> int:

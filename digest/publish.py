@@ -30,14 +30,7 @@ from mutagen.id3 import ID3, TGID, TXXX, ID3NoHeaderError
 
 from digest.errors import InputError, Mp3Error, OutputError
 from digest.files import write_atomically
-from digest.mp3 import (
-    ID3_HEADER_SIZE,
-    first_format,
-    id3v2_body_size,
-    id3v2_end,
-    read_frames,
-    read_info_frame,
-)
+from digest.mp3 import first_format, id3v2_end, read_frames, read_id3v2, read_info_frame
 from digest.outputs import clean_title
 from digest.show import SHOW_FILE, Show, load_show
 from digest.tags import order_chapter_frames
@@ -125,13 +118,7 @@ def _read_head(mp3: Path) -> tuple[bytes, bytes, int]:
     an Info frame would be), and the file's size; the audio is not read."""
     try:
         with open(mp3, "rb") as handle:
-            header = handle.read(ID3_HEADER_SIZE)
-            tag = b""
-            if header[:3] == b"ID3" and len(header) == ID3_HEADER_SIZE:
-                footer = ID3_HEADER_SIZE if header[5] & 0x10 else 0
-                tag = header + handle.read(id3v2_body_size(header) + footer)
-            else:
-                handle.seek(0)
+            tag = read_id3v2(handle)
             after = handle.read(_INFO_FRAME_SPAN)
             size = os.fstat(handle.fileno()).st_size
     except OSError as exc:

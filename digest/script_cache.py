@@ -26,19 +26,13 @@ from typing import Any
 from digest.article import Article, Section
 from digest.files import write_atomically
 from digest.script import Line, Script, ScriptChapter
-from digest.settings import config_path
+from digest.settings import user_lexicon_path
 
 FORMAT = 1
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 _PACKAGE = Path(__file__).resolve().parent
 # The modules whose behaviour decides a script (and all of normalization).
 _SOURCES = ("article.py", "script.py", "sentences.py", "text_safety.py", "normalization")
-
-
-def user_lexicon_file() -> Path:
-    """The user's own lexicon (normalization.lexicon.user_lexicon_path; not imported here,
-    because importing the normalizer is what a cached script saves)."""
-    return config_path().with_name("lexicon.toml")
 
 
 def _code_stamp() -> list[list[Any]]:
@@ -66,7 +60,7 @@ def script_key(
 ) -> str | None:
     """The cache key of the script these inputs make; None if a lexicon cannot be read
     (the normal path then reports it)."""
-    lexicon = lexicon_file if lexicon_file is not None else user_lexicon_file()
+    lexicon = lexicon_file if lexicon_file is not None else user_lexicon_path()
     try:
         lexicon_bytes = lexicon.read_bytes() if lexicon.is_file() else b""
     except OSError:

@@ -37,6 +37,11 @@ def config_path() -> Path:
     return platformdirs.user_config_path("digest") / "config.toml"
 
 
+def user_lexicon_path() -> Path:
+    """Where a user's own lexicon lives: lexicon.toml beside `config_path()`."""
+    return config_path().with_name("lexicon.toml")
+
+
 def load_settings(path: Path | None = None) -> Settings:
     """The settings in `path` (default: `config_path()`); defaults if it does not exist."""
     path = path or config_path()

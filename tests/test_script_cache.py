@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from digest.pipeline import BuildOptions, prepare_text
-from digest.script_cache import script_key, user_lexicon_file
+from digest.script_cache import script_key
 from tests.test_startup import digest_command, imported_modules
 
 ARTICLE = "测试文章\n\n01 第一部分\n\n营收增长 8%，达到 2,500 亿元。\n\n02 第二部分\n\n2026年3月1日发布。\n"
@@ -88,12 +88,6 @@ def test_a_damaged_entry_is_ignored_and_written_again(tmp_path):
     again = prepare_text(ARTICLE, options(tmp_path))
     assert again.script == first.script
     assert '"chapters"' in entry.read_text(encoding="utf-8")
-
-
-def test_the_user_lexicon_is_where_the_normalizer_reads_it():
-    from digest.normalization.lexicon import user_lexicon_path
-
-    assert user_lexicon_file() == user_lexicon_path()
 
 
 def test_remembered_scripts_are_counted_and_pruned_with_the_clips(tmp_path):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..errors import InputError
 from ..reading import read_limited
+from ..settings import user_lexicon_path
 from .base import variants
 
 if sys.version_info >= (3, 11):
@@ -70,13 +71,6 @@ def _read(path: Path) -> tuple[dict[str, str], dict[str, list[str]]]:
     if bad:
         raise InputError(f'malformed lexicon {path}: entry {bad[0]!r} must be term = "spoken form"')
     return terms, cues
-
-
-def user_lexicon_path() -> Path:
-    """Where a user's own lexicon lives: lexicon.toml in digest's config folder."""
-    import platformdirs
-
-    return platformdirs.user_config_path("digest") / "lexicon.toml"
 
 
 def _merge_cues(base: Cues, extra: Mapping[str, list[str]]) -> Cues:
