@@ -47,7 +47,7 @@ _EXPORTS = {
     "BuildOptions": "digest.pipeline",
     "BuildResult": "digest.pipeline",
     "parse_date": "digest.pipeline",
-    "RetryPolicy": "digest.synthesis",
+    "RetryPolicy": "digest.clips",
     "brief": "digest.briefing",
     "build_briefing": "digest.briefing",
     "BriefOptions": "digest.briefing",
@@ -103,6 +103,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eagerly
     from digest.briefing import BriefOptions, BriefResult, brief, build_briefing
+    from digest.clips import RetryPolicy
     from digest.encoding import encode_pcm
     from digest.engines import (
         Boundary,
@@ -139,4 +140,3 @@ if TYPE_CHECKING:  # for type checkers and editors: the same names, imported eag
     from digest.publish import publish_episode, read_episode
     from digest.show import Show, init_show, load_show, resolve_show
     from digest.sources import Story, collect_stories
-    from digest.synthesis import RetryPolicy

@@ -65,6 +65,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from digest.lazy_patterns import LazyPattern, lazy_re
+
 __all__ = ["Section", "Article", "parse_article"]
 
 
@@ -121,21 +123,21 @@ def _cn_to_int(s: str) -> int | None:
 
 
 _D = r"[0-9０-９]{1,2}"
-_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+_PATTERNS: tuple[tuple[str, LazyPattern], ...] = (
     # (style, pattern with groups: number-as-written, value, rest)
     (
         "di",
-        re.compile(
+        lazy_re(
             rf"^(第([{_CN}]+|[0-9０-９]{{1,3}})([章节節部分篇讲講回卷集幕]+))\s*[:：、.．|｜\-—]?\s*(.*)$"
         ),
     ),
-    ("paren-cn", re.compile(rf"^([（(]([{_CN}]+)[)）])\s*(.*)$")),
-    ("cn", re.compile(rf"^(([{_CN}]+))\s*[、.．]\s*(.+)$")),
-    ("paren-digit", re.compile(rf"^([（(]({_D})[)）])\s*(.+)$")),
-    ("digit-comma", re.compile(rf"^(({_D}))\s*、\s*(.+)$")),
-    ("digit-dot", re.compile(rf"^(({_D}))[.．](?![0-9０-９])\s*(.+)$")),
-    ("digit-paren", re.compile(rf"^(({_D}))[)）]\s*(.+)$")),
-    ("digit-space", re.compile(rf"^(({_D}))(?:\s*[|｜丨/／]\s*|\s+)(.+)$")),
+    ("paren-cn", lazy_re(rf"^([（(]([{_CN}]+)[)）])\s*(.*)$")),
+    ("cn", lazy_re(rf"^(([{_CN}]+))\s*[、.．]\s*(.+)$")),
+    ("paren-digit", lazy_re(rf"^([（(]({_D})[)）])\s*(.+)$")),
+    ("digit-comma", lazy_re(rf"^(({_D}))\s*、\s*(.+)$")),
+    ("digit-dot", lazy_re(rf"^(({_D}))[.．](?![0-9０-９])\s*(.+)$")),
+    ("digit-paren", lazy_re(rf"^(({_D}))[)）]\s*(.+)$")),
+    ("digit-space", lazy_re(rf"^(({_D}))(?:\s*[|｜丨/／]\s*|\s+)(.+)$")),
 )
 
 
@@ -165,7 +167,7 @@ def _parse_numbering(text: str) -> _Numbering | None:
     return None
 
 
-_CLOSING = re.compile(
+_CLOSING = lazy_re(
     r"^((?:总结|總結|结语|結語|结论|結論|结束语|結束語|尾声|尾聲|后记|後記|写在最后|寫在最後|小结|小結)"
     r"(?:[与與和及][^\s:：，。]{1,6})?)\s*(?:[:：]\s*(.*))?$"
 )
@@ -187,17 +189,17 @@ def _title_like(line: str) -> bool:
 
 # --------------------------------------------------------------------------- markdown cleanup
 
-_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
-_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
-_HR = re.compile(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
-_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
-_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
-_BOLD = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
-_EM = re.compile(r"(?<![A-Za-z0-9*])\*(?=\S)([^*]+?)(?<=\S)\*(?![A-Za-z0-9*])")
-_CODE = re.compile(r"`([^`]+)`")
-_LIST = re.compile(r"^\s*[-*+•·]\s+")
-_QUOTE = re.compile(r"^\s*(?:>\s?)+")
+_ATX = lazy_re(r"^\s{0,3}(#{1,6})\s+(.*?)(?:\s+#+)?\s*$")
+_FENCE = lazy_re(r"^\s{0,3}(```|~~~)")
+_HR = lazy_re(r"^\s{0,3}([-*_])(?:\s*\1){2,}\s*$")
+_TABLE_RULE = lazy_re(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_IMAGE = lazy_re(r"!\[[^\]]*\]\([^)]*\)")
+_LINK = lazy_re(r"\[([^\]]*)\]\([^)]*\)")
+_BOLD = lazy_re(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EM = lazy_re(r"(?<![A-Za-z0-9*])\*(?=\S)([^*]+?)(?<=\S)\*(?![A-Za-z0-9*])")
+_CODE = lazy_re(r"`([^`]+)`")
+_LIST = lazy_re(r"^\s*[-*+•·]\s+")
+_QUOTE = lazy_re(r"^\s*(?:>\s?)+")
 
 
 def _clean_inline(text: str) -> str:

@@ -19,18 +19,20 @@ warnings with their time (`find_problems`).
 
 from __future__ import annotations
 
-import asyncio
 import binascii
 import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from digest.cache import register_field
 from digest.engines.base import EngineError
 from digest.frame_stream import ClipAudio
 from digest.loudness import BLOCK_SECONDS, Blocks, analyze
+
+if TYPE_CHECKING:
+    import asyncio
 
 # Seconds per speakable character at rate +0%: (fastest, slowest) believable.
 DEFAULT_SECONDS_PER_CHAR = {"edge": (0.07, 0.7), "offline": (0.07, 0.65)}
@@ -147,9 +149,7 @@ class ClipCheck:
     def __init__(self, seconds_per_char: tuple[float, float] | None, speed: float = 1.0):
         self.seconds_per_char = seconds_per_char
         self.speed = speed
-        # One measuring ffmpeg at a time: each is about 30 MB of memory for 0.1 s of CPU,
-        # while an answer from the service takes seconds; a build's memory stays flat.
-        self._slots = asyncio.Semaphore(MEASURING_AT_ONCE)
+        self._slots: asyncio.Semaphore | None = None  # made on the event loop that uses it
 
     async def __call__(self, text: str, frames: ClipAudio, known: Blocks | None = None) -> Blocks:
         """The clip's blocks (measured unless `known`: from the cache or the engine), once judged.
@@ -157,12 +157,27 @@ class ClipCheck:
         Known blocks that do not cover the clip (more than a block too many or
         too few) are not trusted: the clip is measured.
         """
-        blocks = known if known is not None and fits(known, frames) else None
-        if blocks is None:
-            async with self._slots:
-                blocks = await asyncio.to_thread(analyze, frames.read_data(), "a clip")
+        judged = self.judge_known(text, frames, known)
+        if judged is not None:
+            return judged
+        import asyncio  # (here: a warm build judges known blocks only, with no event loop)
+
+        if self._slots is None:
+            # One measuring ffmpeg at a time: each is about 30 MB of memory for 0.1 s of
+            # CPU, while an answer from the service takes seconds; memory stays flat.
+            self._slots = asyncio.Semaphore(MEASURING_AT_ONCE)
+        async with self._slots:
+            blocks = await asyncio.to_thread(analyze, frames.read_data(), "a clip")
         judge_clip(text, frames, blocks, self.seconds_per_char, self.speed)
         return blocks
+
+    def judge_known(self, text: str, frames: ClipAudio, known: Blocks | None) -> Blocks | None:
+        """`known` once judged (EngineError if the clip is refused), without measuring;
+        None when there are no known blocks or they do not cover the clip."""
+        if known is None or not fits(known, frames):
+            return None
+        judge_clip(text, frames, known, self.seconds_per_char, self.speed)
+        return known
 
 
 def fits(blocks: Blocks, frames: ClipAudio) -> bool:

@@ -35,7 +35,7 @@ from digest.plain_options import PlainGroup, PlainOptions
 from digest.show import DEFAULT_SHOW_NAME
 
 if TYPE_CHECKING:
-    from digest.synthesis import Progress
+    from digest.clips import Progress
 
 app = typer.Typer(
     help="Turn Chinese articles into chaptered MP3 podcast episodes.",
@@ -255,9 +255,9 @@ def build(
     ),
 ) -> None:
     """Build a chaptered MP3 episode from an article."""
+    from digest.clips import RetryPolicy
     from digest.loudness import DEFAULT_TARGET
     from digest.pipeline import BuildOptions, build_episode
-    from digest.synthesis import RetryPolicy
 
     cached = "finished clips are cached, run the same command to resume"
     text_argument(title, "--title")

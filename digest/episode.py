@@ -15,11 +15,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from digest.checks import Problem, find_problems
+from digest.clips import Clip
 from digest.frame_stream import ClipAudio, FrameStream
 from digest.loudness import BLOCK_SECONDS, Adjustment, Blocks, adjust, analyze
 from digest.mp3 import silence
 from digest.script import Script
-from digest.synthesis import Clip
 from digest.transcripts import TimedChunk, time_lines
 
 # A briefing profile (podcast-standards.md §3.3): edge-tts pauses between the

@@ -10,16 +10,6 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 
-_HTML_START = re.compile(
-    r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S
-)
-
-
-def looks_like_html(text: str) -> bool:
-    """Does `text` start like an HTML document (a doctype or an <html> tag)?"""
-    return bool(_HTML_START.match(text[:4096]))
-
-
 _NUMERIC_CHARREF = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
 
 

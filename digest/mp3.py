@@ -9,7 +9,9 @@ duration is then exact: frames x samples per frame / sample rate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from typing import BinaryIO
 
 from digest.errors import Mp3Error
@@ -281,15 +283,8 @@ def highest_gain(data: bytes, fmt: FrameFormat) -> int:
     """The highest global_gain of any granule in `data` that carries audio (0 if none does)."""
     uniform = _uniform_frame_length(data, fmt)
     if uniform is not None:  # the common case, read column-wise at C speed
-        b5, b6, b7, b8 = (data[i::uniform] for i in (5, 6, 7, 8))
-        return max(
-            (
-                ((x & 0x03) << 6) | (y >> 2)
-                for p, q, x, y in zip(b5, b6, b7, b8)
-                if (p & 0x7F) or (q & 0xF8)
-            ),
-            default=0,
-        )
+        gains, audio = _gain_columns(data, uniform)
+        return max(_and(gains, audio), default=0)
     highest = 0
     for _pos, gains in _walk_granules(data, fmt):
         highest = max(highest, *gains) if gains else highest
@@ -358,24 +353,69 @@ def gained(data: bytes, fmt: FrameFormat, steps: int) -> bytes:
 
 
 def _gained_uniform(data: bytes, length: int, steps: int) -> bytes:
-    # global_gain is bits 30-37 of the side information: the low 2 bits of byte 7
-    # and the high 6 of byte 8; part2_3_length (zero: no audio) is bits 9-20.
+    """`gained` a column at a time: every frame's byte 7, then every byte 8, each mapped
+    through a table with bytes.translate (a Python loop over 30,000 frames an hour of
+    audio took 10 ms a clip of a warm build)."""
+    gains, audio = _gain_columns(data, length)
+    changed, saturated = _step_tables(steps)
+    first_saturated = _and(gains.translate(saturated), audio).find(0xFF)
+    if first_saturated >= 0:
+        raise Mp3Error(
+            f"a gain of {steps} steps saturates the frame at byte {first_saturated * length}"
+        )
+    # A granule already at gain 0 is below -200 dBFS: it may stay there (max(0, ...)).
+    # Granules without audio keep their gain.
+    new_gains = _or(_and(gains.translate(changed), audio), _and(gains, audio.translate(_NOT)))
     out = bytearray(data)
-    b5, b6, b7, b8 = (data[i::length] for i in (5, 6, 7, 8))
-    new7 = bytearray(b7)
-    new8 = bytearray(b8)
-    for i, (p, q, x, y) in enumerate(zip(b5, b6, b7, b8)):
-        if not ((p & 0x7F) or (q & 0xF8)):
-            continue
-        # A granule already at gain 0 is below -200 dBFS: it may stay there.
-        value = max(0, (((x & 0x03) << 6) | (y >> 2)) + steps)
-        if value > 255:
-            raise Mp3Error(f"a gain of {steps} steps saturates the frame at byte {i * length}")
-        new7[i] = (x & 0xFC) | (value >> 6)
-        new8[i] = (y & 0x03) | ((value & 0x3F) << 2)
-    out[7::length] = new7
-    out[8::length] = new8
+    out[7::length] = _or(data[7::length].translate(_KEEP_HIGH_6), new_gains.translate(_GAIN_TOP_2))
+    out[8::length] = _or(data[8::length].translate(_KEEP_LOW_2), new_gains.translate(_GAIN_LOW_6))
     return bytes(out)
+
+
+@cache
+def _step_tables(steps: int) -> tuple[bytes, bytes]:
+    """Each gain moved by `steps` (at least 0, at most 255), and 0xFF where it would pass 255."""
+    return (
+        _table(lambda value: min(255, max(0, value + steps))),
+        _table(lambda value: 0xFF if value + steps > 255 else 0),
+    )
+
+
+def _gain_columns(data: bytes, length: int) -> tuple[bytes, bytes]:
+    """Each frame's global_gain, and 0xFF where its granule carries audio (else 0).
+
+    For mono MPEG-2 without CRC, global_gain is bits 30-37 of the side information: the
+    low 2 bits of byte 7 and the high 6 of byte 8; part2_3_length (zero: no audio) is
+    bits 9-20, in bytes 5 and 6.
+    """
+    gains = _or(data[7::length].translate(_GAIN_FROM_7), data[8::length].translate(_GAIN_FROM_8))
+    audio = _or(data[5::length].translate(_AUDIO_FROM_5), data[6::length].translate(_AUDIO_FROM_6))
+    return gains, audio
+
+
+def _or(a: bytes, b: bytes) -> bytes:
+    """Byte-wise OR of two equally long byte strings (as integers: C speed)."""
+    return (int.from_bytes(a, "little") | int.from_bytes(b, "little")).to_bytes(len(a), "little")
+
+
+def _and(a: bytes, b: bytes) -> bytes:
+    """Byte-wise AND of two equally long byte strings."""
+    return (int.from_bytes(a, "little") & int.from_bytes(b, "little")).to_bytes(len(a), "little")
+
+
+def _table(function: Callable[[int], int]) -> bytes:
+    return bytes(function(b) for b in range(256))
+
+
+_GAIN_FROM_7 = _table(lambda b: (b & 0x03) << 6)
+_GAIN_FROM_8 = _table(lambda b: b >> 2)
+_AUDIO_FROM_5 = _table(lambda b: 0xFF if b & 0x7F else 0)
+_AUDIO_FROM_6 = _table(lambda b: 0xFF if b & 0xF8 else 0)
+_KEEP_HIGH_6 = _table(lambda b: b & 0xFC)
+_KEEP_LOW_2 = _table(lambda b: b & 0x03)
+_GAIN_TOP_2 = _table(lambda b: b >> 6)
+_GAIN_LOW_6 = _table(lambda b: (b & 0x3F) << 2)
+_NOT = _table(lambda b: 0xFF ^ b)
 
 
 def _gained_frame_by_frame(data: bytes, fmt: FrameFormat, steps: int) -> bytes:

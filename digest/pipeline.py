@@ -9,7 +9,6 @@ other programs call these directly.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import datetime as dt
 import os
@@ -19,11 +18,12 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from digest.article import Article, parse_article
 from digest.cache import ClipCache, default_cache_dir, format_size, prune_to_cap
 from digest.checks import DEFAULT_SECONDS_PER_CHAR, ClipCheck, rate_factor
+from digest.clips import MAX_CONCURRENCY, Progress, RetryPolicy, SynthesisStats, cached_clips
 from digest.engines import AUTO, Engine, EngineSettings, Speaker, engine_class, select_engine
 from digest.episode import Episode, assemble, set_loudness
 from digest.errors import InputError
@@ -37,16 +37,12 @@ from digest.script_cache import load_script, script_key, store_script
 from digest.settings import load_settings
 from digest.show import DEFAULT_SHOW_NAME
 from digest.sources import read_source_text
-from digest.synthesis import (
-    MAX_CONCURRENCY,
-    Progress,
-    RetryPolicy,
-    SynthesisStats,
-    synthesize_script,
-)
 from digest.tags import EpisodeInfo, check_chapter_count
 from digest.text_safety import strip_invisible
 from digest.voices import VoicePreset, parse_percent, parse_pitch, resolve_voice
+
+if TYPE_CHECKING:
+    import asyncio
 
 Warn = Callable[[str], None]
 T = TypeVar("T")
@@ -348,6 +344,8 @@ def run_interruptible(work: Coroutine[Any, Any, T]) -> T:
     or `digest.interrupts.Terminated` (SIGTERM) is raised.  A repeated signal
     during the cleanup is ignored: cancelling twice would cut the cleanup short.
     """
+    import asyncio  # (here: a build whose clips are all cached never starts a loop)
+
     loop = asyncio.new_event_loop()
     task = loop.create_task(work)
     received: list[int] = []
@@ -388,6 +386,8 @@ def run_interruptible(work: Coroutine[Any, Any, T]) -> T:
 
 def _cancel_remaining(loop: asyncio.AbstractEventLoop) -> None:
     """Cancel and await whatever tasks the work left behind (as asyncio.run does)."""
+    import asyncio
+
     remaining = [t for t in asyncio.all_tasks(loop) if not t.done()]
     for leftover in remaining:
         leftover.cancel()
@@ -437,19 +437,25 @@ def _build(
     engine, speaker = choose_engine(prepared.preset, options, warn)
     check = clip_check(prepared.preset, engine, speaker) if options.check_clips else None
     stats = SynthesisStats()
-    clips = run_interruptible(
-        synthesize_script(
-            prepared.script,
-            engine,
-            speaker,
-            cache,
-            concurrency=concurrency,
-            retry=options.retry,
-            progress=progress,
-            stats=stats,
-            check=check,
-        )
+    clips = cached_clips(
+        prepared.script, engine, speaker, cache, check=check, progress=progress, stats=stats
     )
+    if clips is None:  # something to speak (or to measure): the event loop's work
+        from digest.synthesis import synthesize_script
+
+        clips = run_interruptible(
+            synthesize_script(
+                prepared.script,
+                engine,
+                speaker,
+                cache,
+                concurrency=concurrency,
+                retry=options.retry,
+                progress=progress,
+                stats=stats,
+                check=check,
+            )
+        )
     report_throttling(stats, warn)
     episode = set_loudness(
         assemble(prepared.script, clips), options.loudness, options.loudness_mode

@@ -23,13 +23,13 @@ Every failure is an `InputError` with a one-line message naming the file.
 from __future__ import annotations
 
 import codecs
+import re
 import sys
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
 
 from digest.errors import InputError
-from digest.html_text import html_to_text, looks_like_html
 from digest.text_safety import strip_invisible
 
 __all__ = [
@@ -59,6 +59,21 @@ _COMMON = frozenset(
     "條總區報氣場親從間點與這們議義"
 )
 _CJK_PUNCT = frozenset("，。、；：？！「」『』（）《》“”…—")
+
+
+_HTML_START = re.compile(
+    r"\A\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)\b", re.I | re.S
+)
+
+
+def is_url(source: str) -> bool:
+    """Is this source a web page's address (rather than a file name)?"""
+    return source.startswith(("http://", "https://"))
+
+
+def looks_like_html(text: str) -> bool:
+    """Does `text` start like an HTML document (a doctype or an <html> tag)?"""
+    return bool(_HTML_START.match(text[:4096]))
 
 
 def read_text(source: str | Path, max_chars: int = 2_000_000) -> str:
@@ -95,6 +110,8 @@ def clean_text(
     if text.startswith("\ufeff"):
         text = text[1:]
     if is_html or looks_like_html(text):
+        from digest.html_text import html_to_text  # (here: a text file needs no HTML parser)
+
         text = html_to_text(text)
     text = strip_invisible(text)
     if len(text) > max_chars:

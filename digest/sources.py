@@ -15,10 +15,13 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from digest.errors import InputError, SourceError
-from digest.reading import read_text
-from digest.web import FetchOptions, canonical_url, fetch, is_feed, is_url, read_page
+from digest.reading import is_url, read_text
+
+if TYPE_CHECKING:
+    from digest.web import FetchOptions
 
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".text")
 FEED_SUFFIXES = (".rss", ".atom", ".xml")
@@ -87,11 +90,16 @@ def read_source_list(path: Path) -> list[str]:
 
 
 def read_source_text(
-    source: str | Path, max_chars: int = 2_000_000, fetch_options: FetchOptions = FetchOptions()
+    source: str | Path, max_chars: int = 2_000_000, fetch_options: FetchOptions | None = None
 ) -> str:
-    """The article text of one file, `-` or web page: what `digest build` reads."""
+    """The article text of one file, `-` or web page: what `digest build` reads.
+
+    The web reader (and its HTML parser) is imported only for a web page: a build of a
+    file does without it."""
     if isinstance(source, str) and is_url(source):
-        text = read_page(source, fetch_options).text
+        from digest.web import FetchOptions, read_page
+
+        text = read_page(source, fetch_options or FetchOptions()).text
         if len(text) > max_chars:
             raise SourceError(f"{source} is {len(text):,} characters; the limit is {max_chars:,}")
         return text
@@ -103,13 +111,16 @@ def collect_stories(
     *,
     since: dt.timedelta = DEFAULT_SINCE,
     now: dt.datetime | None = None,
-    fetch_options: FetchOptions = FetchOptions(),
+    fetch_options: FetchOptions | None = None,
     max_chars: int = 2_000_000,
     strict: bool = False,
     warn: Warn = lambda message: None,
 ) -> list[Story]:
     """Every story the sources give, in order.  Failures are warned about (or raised if strict)."""
+    from digest.web import FetchOptions
+
     now = now or dt.datetime.now(dt.timezone.utc)
+    fetch_options = fetch_options or FetchOptions()
     stories: list[Story] = []
     for source in sources:
         try:
@@ -135,6 +146,8 @@ def _expand(
         yield Story("stdin", read_text("-", max_chars=max_chars))
         return
     if is_url(source):
+        from digest.web import fetch, is_feed
+
         fetched = fetch(source, fetch_options)
         if is_feed(fetched):
             yield from _feed_stories(
@@ -195,6 +208,8 @@ def _is_feed_file(path: Path) -> bool:
 
 
 def _page_story(url: str, fetch_options: FetchOptions, max_chars: int) -> Story:
+    from digest.web import canonical_url, read_page
+
     page = read_page(url, fetch_options)
     if len(page.text) > max_chars:
         raise SourceError(f"{url} is {len(page.text):,} characters; the limit is {max_chars:,}")

@@ -10,68 +10,45 @@ the number of requests in flight for the rest of the run.
 from __future__ import annotations
 
 import asyncio
-import random
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from digest.cache import ClipCache, clip_key
-from digest.checks import LOUDNESS_FIELD, clip_fields, stored_blocks
-from digest.coverage import check_covered
-from digest.engines.base import Boundary, Engine, EngineError, Speaker
-from digest.errors import SynthesisError
-from digest.frame_stream import (
-    FRAMES_FIELD,
-    ClipAudio,
-    frames_field,
-    stored_frames,
+from digest.checks import clip_fields
+from digest.clips import (  # re-exported: the names callers of synthesis use
+    MAX_CONCURRENCY,
+    Clip,
+    Progress,
+    RetryPolicy,
+    SynthesisStats,
+    cached_clip,
+    check_complete,
+    check_duration,
+    parse_clip,
 )
+from digest.coverage import check_covered
+from digest.engines.base import Engine, EngineError, Speaker
+from digest.errors import SynthesisError
+from digest.frame_stream import FRAMES_FIELD, ClipAudio, frames_field, stored_frames
 from digest.loudness import Blocks
-from digest.mp3 import EPISODE_FORMAT, Frames, Mp3Error, locate_frames
+from digest.mp3 import Mp3Error
 from digest.script import Script
 
-MAX_CONCURRENCY = 16  # more parallel connections than this gets a client throttled
-_TRUNCATION_TOLERANCE = 0.05  # seconds
+__all__ = [
+    "MAX_CONCURRENCY",
+    "Clip",
+    "ClipChecker",
+    "Progress",
+    "RetryPolicy",
+    "SynthesisStats",
+    "check_complete",
+    "check_duration",
+    "describe_chunk",
+    "parse_clip",
+    "synthesize_script",
+]
 
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How hard to try: attempts per chunk, backoff between them, and each request's deadline."""
-
-    attempts: int = 5
-    base_delay: float = 1.0  # seconds before the first retry; doubles each time
-    max_delay: float = 30.0
-    timeout: float = 60.0  # overall deadline of one request ...
-    timeout_per_char: float = 0.25  # ... plus this much per character of text
-
-    def deadline(self, text: str) -> float:
-        """Seconds one request for `text` may take in all."""
-        return self.timeout + self.timeout_per_char * len(text)
-
-    def delay(self, attempt: int) -> float:
-        """Full jitter: a random wait up to the exponential bound (attempt counts from 1)."""
-        return random.uniform(0.5, 1.0) * min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
-
-
-@dataclass(frozen=True)
-class Clip:
-    chapter: int
-    index: int  # position within the chapter
-    frames: ClipAudio  # still in the clip cache, unless it could not be cached
-    boundaries: tuple[Boundary, ...]
-    cached: bool
-    blocks: Blocks | None = None  # loudness blocks, when the clip was checked
-
-
-@dataclass
-class SynthesisStats:
-    requests: int = 0
-    retries: int = 0
-    cached: int = 0
-    throttled: int = 0
-
-
-Progress = Callable[[int, int], None]  # (chunks done, chunks total)
 # Measures a clip (unless its blocks are known: the third argument) and raises a
 # retryable EngineError if it is not speech (digest.checks.ClipCheck).
 ClipChecker = Callable[[str, ClipAudio, Blocks | None], Awaitable[Blocks]]
@@ -119,31 +96,6 @@ class _AdaptiveLimit:
 
     def halve(self) -> None:
         self.limit = max(1, self.limit // 2)
-
-
-def check_complete(speech_audio: bytes, boundaries: tuple[Boundary, ...]) -> Frames:
-    """Parse the clip's frames and refuse audio that ends before its last sentence does."""
-    return parse_clip(speech_audio, boundaries)[1]
-
-
-def parse_clip(speech_audio: bytes, boundaries: tuple[Boundary, ...]) -> tuple[int, Frames]:
-    """`check_complete`, and the byte offset where the frames start in `speech_audio`."""
-    try:
-        start, frames = locate_frames(speech_audio)
-    except Mp3Error as exc:
-        raise EngineError(f"unusable audio: {exc}", retryable=True) from None
-    check_duration(frames.duration, boundaries)
-    return start, frames
-
-
-def check_duration(duration: float, boundaries: tuple[Boundary, ...]) -> None:
-    """Refuse audio that ends before its last sentence does (a stream cut short)."""
-    if boundaries and boundaries[-1].end > duration + _TRUNCATION_TOLERANCE:
-        raise EngineError(
-            f"audio cut short: {duration:.2f} s of audio, "
-            f"the last sentence ends at {boundaries[-1].end:.2f} s",
-            retryable=True,
-        )
 
 
 def describe_chunk(script: Script, chapter: int, text: str) -> str:
@@ -247,31 +199,20 @@ class _Run:
     async def from_cache(self, chunk: _Chunk) -> Clip | None:
         """A cached clip that passes every check a fresh one must pass; None if there is none."""
         key = self.key(chunk)
-        entry = self.cache.get_entry(key)
-        if entry is None:
+        found = cached_clip(self.cache, key)
+        if found is None:
             return None
-        cached = entry.speech
-        known = stored_blocks(entry.fields)
-        field = entry.fields.get(FRAMES_FIELD)
         try:
-            if field is None:  # an entry from before frame records: parse it once
-                field = frames_field(*parse_clip(cached.audio, cached.boundaries))
-            frames = stored_frames(entry.stored, cached.audio, field, EPISODE_FORMAT)
-            check_duration(frames.duration, cached.boundaries)
-            blocks = await self.check(chunk.text, frames, known) if self.check else None
+            blocks = await self.check(chunk.text, found.frames, found.known) if self.check else None
         except (EngineError, Mp3Error):
             return None  # a damaged cache entry: synthesize it again
-        if FRAMES_FIELD not in entry.fields or (
-            blocks is not None and LOUDNESS_FIELD not in entry.fields
-        ):
+        if found.outdated(blocks):
             # An entry from an earlier version: stored again, with the same audio,
             # so the next build reads what it needs without parsing or measuring.
-            self.cache.put(key, cached, fields=_fields(blocks, field))
+            self.cache.put(key, found.speech, fields=_fields(blocks, found.frames_field))
         self.stats.cached += 1
         self.tick()
-        return Clip(
-            chunk.chapter, chunk.index, frames, cached.boundaries, cached=True, blocks=blocks
-        )
+        return Clip(chunk.chapter, chunk.index, found.frames, found.speech.boundaries, True, blocks)
 
     async def speak(self, chunk: _Chunk) -> Clip:
         """Ask the engine, retrying what can clear up, until a clip passes every check."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import platformdirs
 
-from digest.engines import engine_names
+from digest.engines import engine_names, is_engine_name
 from digest.engines.base import Speaker
 from digest.errors import InputError
 from digest.reading import read_limited
@@ -114,7 +114,7 @@ def load_preset(path: Path) -> VoicePreset:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: not a readable voice preset ({exc})".splitlines()[0]) from None
     engine = data.get("engine", "edge")
-    if engine not in engine_names() or not isinstance(data.get("voice"), str):
+    if not is_engine_name(engine) or not isinstance(data.get("voice"), str):
         raise InputError(
             f"{path}: a preset needs engine = {'|'.join(engine_names())} and a voice name"
         )

@@ -88,10 +88,6 @@ class Page:
     date: str | None = None
 
 
-def is_url(source: str) -> bool:
-    return source.startswith(("http://", "https://"))
-
-
 def fetch(url: str, options: FetchOptions = FetchOptions()) -> Fetched:
     """GET `url`; every failure is a SourceError with one line naming the URL."""
     import httpx

@@ -1,7 +1,10 @@
 """Choosing the engine: auto falls back to offline quickly, edge never does, offline stays off the network."""
 
 import datetime as dt
+import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -172,3 +175,41 @@ def test_the_probe_goes_through_the_proxy_the_environment_names(monkeypatch):
     assert probe_address() == ("proxy.corp", 3128)
     monkeypatch.setenv("NO_PROXY", "example.com")
     assert probe_address() == ("speech.example.com", 443)
+
+
+PLUGIN_CHECK = """
+import sys
+from digest.engines import engine_class, engine_names
+assert engine_class("offline").name == "offline"
+print("metadata read for a built-in:", "importlib.metadata" in sys.modules)
+print("plugin:", engine_class("echo").name)
+print("names:", ",".join(engine_names()))
+print("edge still built in:", engine_class("edge").__module__)
+"""
+
+
+def test_a_plugin_engine_is_found_by_its_entry_point_and_built_ins_need_none(tmp_path):
+    """Entry points are read for a name that is not built in (and for the full list),
+    never for a built-in one; a plugin cannot take a built-in name."""
+    (tmp_path / "echo_engine.py").write_text(
+        "class EchoEngine:\n    name = 'echo'\n\nclass FakeEdge:\n    name = 'edge'\n"
+    )
+    info = tmp_path / "echo_engine-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: echo-engine\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(
+        "[digest.engines]\necho = echo_engine:EchoEngine\nedge = echo_engine:FakeEdge\n"
+    )
+    printed = subprocess.run(
+        [sys.executable, "-c", PLUGIN_CHECK],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+    ).stdout.splitlines()
+    assert printed == [
+        "metadata read for a built-in: False",
+        "plugin: echo",
+        "names: echo,edge,offline",
+        "edge still built in: digest.engines.edge",
+    ]

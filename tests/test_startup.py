@@ -207,9 +207,24 @@ def test_plain_option_values_are_what_typer_itself_makes():
     assert _plain_value(descriptors["output_dir"], "") is None
 
 
+# What a warm build of a file never needs: the event loop (every clip is in the cache),
+# the scheduler, entry-point metadata (built-in engine), the web reader and HTML parser.
+WARM_BUILD_NEVER_IMPORTS = (
+    "edge_tts",
+    "aiohttp",
+    "asyncio",
+    "digest.synthesis",
+    "importlib.metadata",
+    "digest.web",
+    "digest.html_text",
+    "html.parser",
+)
+
+
 def test_a_warm_edge_build_imports_no_edge_client(fake_edge, tmp_path):
     """Every clip cached: no request, so neither edge-tts nor aiohttp (and its SSL
-    contexts) is imported; the clips' cache keys still name the client's version."""
+    contexts) is imported, nor asyncio; the clips' cache keys still name the client's
+    version."""
     import sys
 
     article = tmp_path / "a.txt"
@@ -230,4 +245,23 @@ def test_a_warm_edge_build_imports_no_edge_client(fake_edge, tmp_path):
     assert len(fake_edge.requests) == requests
     modules = imported_modules(warm.stderr)
     assert "digest.pipeline" in modules  # the log was read
-    assert sorted(m for m in modules if m.split(".")[0] in ("edge_tts", "aiohttp")) == []
+    assert (
+        sorted(
+            m
+            for m in modules
+            if any(m == name or m.startswith(name + ".") for name in WARM_BUILD_NEVER_IMPORTS)
+        )
+        == []
+    )
+
+
+def test_the_edge_client_version_is_read_without_importing_it():
+    """The version in every edge clip's cache key, as the package's metadata gives it."""
+    import importlib.metadata
+
+    code = "import sys; from digest.engines.edge import EdgeEngine; print(EdgeEngine.version); "
+    code += "print(sorted(m for m in sys.modules if m.startswith(('edge_tts', 'aiohttp'))))"
+    printed = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    assert printed == [f"edge-tts-{importlib.metadata.version('edge-tts')}", "[]"]

@@ -1,14 +1,19 @@
 """Speech engines behind one interface, found by name in one registry.
 
 Engines are classes implementing `digest.engines.base.Engine`.  The built-in
-ones (`edge`: Microsoft's online voices; `offline`: espeak-ng) register the
-same way a third party's do, through the `digest.engines` entry-point group:
+ones (`edge`: Microsoft's online voices; `offline`: espeak-ng) are in the
+registry from the start, each as a loader that imports its module on first
+use.  A third party's engine registers through the `digest.engines`
+entry-point group:
 
     [project.entry-points."digest.engines"]
     myengine = "my_package.engine:MyEngine"
 
-or at run time with `register_engine(MyEngine)`.  Entry points are read, and
-an engine's module imported, only when an engine is chosen: never at start-up.
+or at run time with `register_engine(MyEngine)`.  Entry points are read only
+when a name is not built in or every name is listed: reading them imports
+importlib.metadata, which a build with a built-in engine does without (issue
+14: a warm re-run pays for every import).  A plugin cannot take a built-in
+name; `register_engine(..., replace_existing=True)` can.
 
 `auto` is not an engine but a choice: the voice's own engine when it is
 available, otherwise the offline engine, for the whole episode (one briefing
@@ -19,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from importlib.metadata import entry_points
 
 from digest.engines.base import (
     Boundary,
@@ -46,12 +50,26 @@ __all__ = [
     "create_engine",
     "engine_class",
     "engine_names",
+    "is_engine_name",
     "register_engine",
     "select_engine",
 ]
 
+
+def _edge_engine() -> type:
+    from digest.engines.edge import EdgeEngine
+
+    return EdgeEngine
+
+
+def _offline_engine() -> type:
+    from digest.engines.offline import OfflineEngine
+
+    return OfflineEngine
+
+
 # name -> the engine class, or a loader that imports it on first use
-_registry: dict[str, type | Callable[[], type]] = {}
+_registry: dict[str, type | Callable[[], type]] = {"edge": _edge_engine, "offline": _offline_engine}
 _entry_points_read = False
 
 
@@ -84,7 +102,8 @@ def engine_choices() -> tuple[str, ...]:
 
 def engine_class(name: str) -> type:
     """The engine class registered as `name`; InputError listing the choices if there is none."""
-    _read_entry_points()
+    if name not in _registry:
+        _read_entry_points()
     entry = _registry.get(name)
     if entry is None:
         raise InputError(f"unknown engine {name!r}: choose {', '.join(engine_choices())}")
@@ -144,10 +163,19 @@ def _voice_for(engine: Engine, preset_engine: str, speaker: Speaker) -> Speaker:
     return replace(speaker, voice=type(engine).default_voice)
 
 
+def is_engine_name(name: str) -> bool:
+    """True if `name` is a registered engine (entry points are read only for a name not built in)."""
+    if name not in _registry:
+        _read_entry_points()
+    return name in _registry
+
+
 def _read_entry_points() -> None:
     global _entry_points_read
     if _entry_points_read:
         return
     _entry_points_read = True
+    from importlib.metadata import entry_points
+
     for point in entry_points(group=ENTRY_POINT_GROUP):
         _registry.setdefault(point.name, point.load)

@@ -10,15 +10,18 @@ says whether a retry can help; retries and the truncation check live in
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import importlib.metadata
+import importlib.util
 import socket
-import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from digest.engines.base import Boundary, EngineError, EngineSettings, Speaker, Speech
 from digest.mp3 import EPISODE_FORMAT
+
+if TYPE_CHECKING:
+    import asyncio
 
 _TICKS_PER_SECOND = 10_000_000
 # Statuses worth another try: throttling, overload and outages.  A second 403
@@ -62,6 +65,8 @@ class EdgeEngine:
         this every chunk would be retried `attempts` times -- a retry storm that
         ends in a misleading "no audio" error.  One voice-list request settles it.
         """
+        import asyncio  # (in the methods that use it: a warm build reads `version` only)
+
         if self._voice_lock is None:
             self._voice_lock = asyncio.Lock()
         async with self._voice_lock:  # concurrent chunks share one lookup
@@ -93,6 +98,8 @@ class EdgeEngine:
             return False
 
     async def synthesize(self, text: str, speaker: Speaker) -> Speech:
+        import asyncio
+
         import aiohttp
         import edge_tts
         from edge_tts import exceptions as edge_errors
@@ -167,12 +174,23 @@ class EdgeEngine:
 
 @functools.cache
 def _client_version() -> str:
-    try:
-        return importlib.metadata.version("edge-tts")
-    except importlib.metadata.PackageNotFoundError:  # a copy without metadata: ask it
-        import edge_tts
+    """edge-tts's `__version__`, from its one-line `version.py` run on its own: importing the
+    package imports aiohttp, and importlib.metadata costs a warm build about 8 ms."""
+    spec = importlib.util.find_spec("edge_tts")  # finds the package without running it
+    folders = spec.submodule_search_locations if spec is not None else None
+    if folders:
+        version_file = Path(folders[0]) / "version.py"
+        namespace: dict[str, object] = {}
+        try:
+            source = version_file.read_text(encoding="utf-8")
+            exec(compile(source, str(version_file), "exec"), namespace)  # noqa: S102 - its own file
+        except (OSError, SyntaxError, ValueError):
+            pass
+        if isinstance(namespace.get("__version__"), str):
+            return namespace["__version__"]  # type: ignore[return-value]
+    import edge_tts  # laid out otherwise: ask the package itself
 
-        return edge_tts.__version__
+    return edge_tts.__version__
 
 
 def _connect_failure(error: OSError) -> str:
@@ -192,6 +210,8 @@ def probe_address(proxy: str | None = None) -> tuple[str, int]:
     edge-tts lets aiohttp honour proxy variables, so behind a corporate proxy the
     service is reachable even though a direct connection would be blocked.
     """
+    import urllib.request  # (here: a warm build, which never connects, does without it)
+
     import edge_tts
 
     url = urlsplit(edge_tts.communicate.WSS_URL)  # the tests point it at a local fake

@@ -12,7 +12,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+from digest.lazy_patterns import LazyPattern, LazyText, lazy_re  # noqa: F401 - the rules use them
 
 from .dictionaries import to_taiwan_traditional, to_traditional
 
@@ -166,74 +168,6 @@ def charset(chars: str) -> LazyText:
         return "[" + "".join(sorted(re.escape(f) for f in forms)) + "]"
 
     return LazyText(build)
-
-
-class LazyText:
-    """A piece of a regex built on first use: cue words need their Traditional spellings,
-    read from OpenCC's tables, and a one-line `digest normalize` must not pay for the
-    pieces its text never reaches (issue 14). Put in an f-string or added to a str, it is
-    that str."""
-
-    __slots__ = ("_build", "_text")
-
-    def __init__(self, build: Callable[[], str]) -> None:
-        self._build = build
-        self._text: str | None = None
-
-    def __str__(self) -> str:
-        if self._text is None:
-            self._text = self._build()
-        return self._text
-
-    def __format__(self, spec: str) -> str:
-        return format(str(self), spec)
-
-    def __add__(self, other: str) -> str:
-        return str(self) + other
-
-    def __radd__(self, other: str) -> str:
-        return other + str(self)
-
-
-# The methods and attributes of re.Pattern that rules use.
-_PATTERN_ATTRIBUTES = (
-    "search",
-    "match",
-    "fullmatch",
-    "sub",
-    "subn",
-    "split",
-    "findall",
-    "finditer",
-    "pattern",
-    "flags",
-    "groups",
-    "groupindex",
-)
-
-
-class LazyPattern:
-    """A compiled regex, compiled on first use. Compiling the ~130 rule patterns takes
-    longer than a one-line `digest normalize` may (issue 14), and most texts reach few of
-    them. After the first use its methods are the compiled pattern's own (stored on the
-    instance), so a call costs no more than on a `re.Pattern`."""
-
-    def __init__(self, source: Callable[[], str | LazyText], flags: int = 0) -> None:
-        self._source = source
-        self._flags = flags
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):  # never compile for a private or special lookup
-            raise AttributeError(name)
-        compiled = re.compile(str(self._source()), self._flags)
-        for attribute in _PATTERN_ATTRIBUTES:
-            setattr(self, attribute, getattr(compiled, attribute))
-        return getattr(compiled, name)
-
-
-def lazy_re(source: Callable[[], str | LazyText], flags: int = 0) -> LazyPattern:
-    """`re.compile(source(), flags)`, done when the pattern is first used."""
-    return LazyPattern(source, flags)
 
 
 # --- regex building blocks (the text has no thousands separators by now) -------------
