@@ -56,6 +56,7 @@ from digest.files import (
     remove_stale_temporaries,
     write_atomically,
 )
+from digest.sizes import format_size
 
 FORMAT = 2
 MAX_AUDIO_BYTES = 64 * 1024 * 1024  # a chunk is a few minutes of 48 kbps audio at most
@@ -299,35 +300,6 @@ class ClipCache:
 
 
 # --------------------------------------------------------------------------- maintenance
-
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.I)
-_AGE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.I)
-
-
-def parse_size(text: str) -> int:
-    """'2G', '500M', '750k', '1.5GB', '1024' (bytes) -> bytes (binary units)."""
-    match = _SIZE.fullmatch(text)
-    if not match:
-        raise ValueError(f"{text!r} is not a size such as 500M or 2G")
-    power = " kmgt".index(match.group(2).lower() or " ")
-    return int(float(match.group(1)) * 1024**power)
-
-
-def parse_age(text: str) -> float:
-    """'30d', '12h', '2w', '90m', '45s' -> seconds."""
-    match = _AGE.fullmatch(text)
-    if not match:
-        raise ValueError(f"{text!r} is not an age such as 30d or 12h")
-    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[match.group(2).lower()]
-    return float(match.group(1)) * unit
-
-
-def format_size(size: int) -> str:
-    """Bytes for people: 1.5 GB, 320 MB, 12 kB."""
-    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("kB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,6 @@ version, blocks to measure) makes it return None, and the build goes through
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -54,6 +53,8 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Full jitter: a random wait up to the exponential bound (attempt counts from 1)."""
+        import random  # (here: a build whose clips are all cached never waits)
+
         return random.uniform(0.5, 1.0) * min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
 
 

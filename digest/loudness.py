@@ -219,14 +219,18 @@ def integrated_loudness(energies: Sequence[float]) -> float:
 
 
 def loudness_range(energies: Sequence[float]) -> float:
-    """EBU Tech 3342 loudness range: 10th to 95th percentile of gated 3 s loudness."""
+    """EBU Tech 3342 loudness range: 10th to 95th percentile of gated 3 s loudness.
+
+    The gates and the sorting work on energies (loudness is monotonic in energy), so
+    only the four values the percentiles interpolate between need a logarithm."""
     absolute = _energy(_ABSOLUTE_GATE)
-    short_term = [_lufs(b) for b in _windows(energies, 30) if b > absolute]
+    short_term = [b for b in _windows(energies, 30) if b > absolute]
     if not short_term:
         return 0.0
-    mean = sum(10 ** (s / 10) for s in short_term) / len(short_term)
-    gate = 10 * math.log10(mean) + _LRA_RELATIVE_GATE
-    kept = sorted(s for s in short_term if s > gate)
+    # the mean of 10^(L/10) over the windows is the mean energy, 0.691 dB down
+    gate = _lufs(sum(short_term) / len(short_term)) + _LRA_RELATIVE_GATE
+    threshold = _energy(gate)
+    kept = sorted(b for b in short_term if b > threshold)
     if len(kept) < 2:
         return 0.0
 
@@ -234,7 +238,8 @@ def loudness_range(energies: Sequence[float]) -> float:
         position = p * (len(kept) - 1)
         low = math.floor(position)
         high = min(low + 1, len(kept) - 1)
-        return kept[low] + (kept[high] - kept[low]) * (position - low)
+        low_lufs, high_lufs = _lufs(kept[low]), _lufs(kept[high])
+        return low_lufs + (high_lufs - low_lufs) * (position - low)
 
     return percentile(0.95) - percentile(0.10)
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from digest.article import Article, parse_article
-from digest.cache import ClipCache, default_cache_dir, format_size, prune_to_cap
+from digest.cache import ClipCache, default_cache_dir, prune_to_cap
 from digest.checks import DEFAULT_SECONDS_PER_CHAR, ClipCheck, rate_factor
 from digest.clips import MAX_CONCURRENCY, Progress, RetryPolicy, SynthesisStats, cached_clips
 from digest.engines import AUTO, Engine, EngineSettings, Speaker, engine_class, select_engine
@@ -36,6 +36,7 @@ from digest.script import MAX_CHUNK_CHARS, Script, build_script
 from digest.script_cache import load_script, script_key, store_script
 from digest.settings import load_settings
 from digest.show import DEFAULT_SHOW_NAME
+from digest.sizes import format_size
 from digest.sources import read_source_text
 from digest.tags import EpisodeInfo, check_chapter_count
 from digest.text_safety import strip_invisible

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import platformdirs
 
-from digest.cache import parse_size
 from digest.errors import InputError
+from digest.sizes import parse_size
 
 if sys.version_info >= (3, 11):
     import tomllib

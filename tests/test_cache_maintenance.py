@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from digest.cache import ClipCache, cache_info, parse_age, parse_size, prune
+from digest.cache import ClipCache, cache_info, prune
 from digest.cli import app
 from digest.engines.base import Boundary, Speech
 from digest.errors import InputError
 from digest.settings import load_settings
+from digest.sizes import parse_age, parse_size
 from digest_testing.fake_edge import fake_audio
 
 DAY = 86400.0

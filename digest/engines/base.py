@@ -16,17 +16,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from digest.errors import EngineError
-from digest.mp3 import EPISODE_FORMAT, FrameFormat
 
 if TYPE_CHECKING:
     from digest.loudness import Blocks
+    from digest.mp3 import FrameFormat
 
 __all__ = [
     "Boundary",
     "Engine",
     "EngineError",
     "EngineSettings",
-    "EPISODE_FORMAT",
     "Speech",
     "Speaker",
 ]

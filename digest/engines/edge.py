@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import socket
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -90,6 +89,8 @@ class EdgeEngine:
         A refused connection fails at once, a firewall that drops packets after
         `timeout`, and no DNS without waiting for the synthesis timeouts.
         """
+        import socket  # (in the functions that use it: a warm build reads `version` only)
+
         host, port = probe_address(self.proxy)
         try:
             with socket.create_connection((host, port), timeout=timeout):
@@ -195,6 +196,8 @@ def _client_version() -> str:
 
 def _connect_failure(error: OSError) -> str:
     """Why a connection could not be opened, in words (not aiohttp's repr of the SSL context)."""
+    import socket
+
     if isinstance(error, socket.gaierror):
         return "the host name could not be resolved: no network or no DNS"
     if isinstance(error, ConnectionRefusedError):
