@@ -39,7 +39,7 @@ import json
 import mmap
 import os
 import re
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -99,9 +99,11 @@ _READING_LINE = re.compile(rb'\n"(\d+)": ("(?:[^"\\\n]|\\.)*")')  # group 2: the
 # a phrase's key in decoded text: its readings start where the match ends
 _PHRASE_KEY = re.compile(r'\n"([^"\n]+)": (?=\[)')
 
-# Above this many distinct characters, one pass over a whole file costs less than a bisection
-# per character (benchmarks/slug.py measures both).
-_SEARCHES_AT_MOST = 1000
+# Above this many distinct characters, one pass over the whole file costs less than searching
+# for each (about 25 µs a character for phrases, whose blocks are decoded, 10 µs for a reading,
+# against 30 and 20 ms for a pass; benchmarks/slug.py times both ways).
+_PHRASE_SEARCHES_AT_MOST = 1000
+_READING_SEARCHES_AT_MOST = 2000
 
 
 def lazy_pinyin(text: str) -> list[str]:
@@ -248,11 +250,11 @@ def _sorted_readings(path: Path) -> _SortedFile:
 
 
 def _phrases_starting_with(characters: set[str], path: Path) -> dict[str, tuple[str, int]]:
-    """The phrase dictionary's entries whose first character is one of `characters`, in key
-    order: each phrase with the text that holds its readings and where they start in it."""
+    """The phrase dictionary's entries whose first character is one of `characters`: each
+    phrase with the text that holds its readings and where they start in it."""
     if not characters or os.environ.get("PYPINYIN_NO_PHRASES"):  # pypinyin's own switch
         return {}
-    if len(characters) <= _SEARCHES_AT_MOST:
+    if len(characters) <= _PHRASE_SEARCHES_AT_MOST:
         try:
             return _search_phrases(characters, _sorted_phrases(path))
         except _OutOfOrder:
@@ -287,7 +289,7 @@ def _scan_phrases(characters: set[str], text: str) -> dict[str, tuple[str, int]]
     for match in keys.finditer(text):
         if match.group(1)[0] in characters:
             found[match.group(1)] = (text, match.end())  # a later duplicate wins, as in json.loads
-    return {phrase: found[phrase] for phrase in sorted(found)}  # sorted already, if the file is
+    return found
 
 
 class _Phrases:
@@ -296,19 +298,14 @@ class _Phrases:
     starts at a character can only be a phrase beginning with it."""
 
     def __init__(self, found: dict[str, tuple[str, int]]):
-        self.readings = found  # phrase -> (text, where its readings start in it), in key order
-        self._sorted = list(found)
+        self.readings = found  # phrase -> (text, where its readings start in it)
+        self._prefixes = {p[:n] for p in found for n in range(1, len(p) + 1)}
 
     def reading(self, phrase: str) -> list[list[str]]:
         """The phrase's readings: one list per character, the first one used."""
         text, start = self.readings[phrase]
         value, _ = json.JSONDecoder().raw_decode(text, start)
         return value
-
-    def begins_a_phrase(self, word: str) -> bool:
-        """Whether some phrase starts with `word` (or is it): the first one from it on does."""
-        index = bisect_left(self._sorted, word)
-        return index < len(self._sorted) and self._sorted[index].startswith(word)
 
     def cut(self, run: str) -> list[str]:
         """pypinyin's mmseg `Seg(no_non_phrases=True).cut`: the longest phrase that starts
@@ -321,7 +318,7 @@ class _Phrases:
             longest = 0
             for index in range(len(remain)):
                 word = remain[: index + 1]
-                if self.begins_a_phrase(word):
+                if word in self._prefixes:
                     if word in self.readings:
                         longest = index + 1
                 else:
@@ -342,7 +339,7 @@ def _first_readings(characters: set[str], path: Path) -> dict[str, str]:
     """Each character's first listed reading (characters without one are left out)."""
     if not characters:
         return {}
-    if len(characters) <= _SEARCHES_AT_MOST:
+    if len(characters) <= _READING_SEARCHES_AT_MOST:
         try:
             return _search_readings(characters, _sorted_readings(path))
         except _OutOfOrder:

@@ -200,3 +200,172 @@ def test_naming_a_file_does_not_import_pypinyin():
         "assert not [m for m in sys.modules if m.split('.')[0] == 'pypinyin']\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# --- the bisection over the sorted files (digest.pinyin._SortedFile) ---
+
+
+def installed() -> digest.pinyin._DataFiles:
+    files = digest.pinyin._dictionaries()
+    assert files is not None
+    return files
+
+
+def first_readings(characters) -> dict[str, str]:
+    return {c: PINYIN_DICT[ord(c)].split(",")[0] for c in characters if ord(c) in PINYIN_DICT}
+
+
+def phrases_of(characters) -> list[str]:
+    return sorted(p for p in PHRASES_DICT if p[0] in characters)
+
+
+def test_the_installed_dictionaries_are_sorted_as_the_search_expects():
+    """The bisection relies on this order, and checks it only where it looks: a pypinyin
+    release that writes its files otherwise fails here first."""
+    files = installed()
+    phrases = json.loads(files.phrases.read_text(encoding="utf-8"), object_pairs_hook=list)
+    keys = [key.encode() for key, _ in phrases]  # compared as UTF-8 bytes
+    assert len(keys) > 40_000
+    assert keys == sorted(set(keys))
+    readings = json.loads(files.characters.read_text(encoding="utf-8"), object_pairs_hook=list)
+    codes = [int(key) for key, _ in readings]
+    assert len(codes) > 40_000
+    assert codes == sorted(set(codes))
+
+
+SEARCH_EDGES = {
+    "一": "the first phrase key's block, at the start of the file; 一个 begins the next key",
+    "龟": "the last phrase key's block, at the end of the file",
+    "〇": "before the first phrase key (no phrases); the first reading key",
+    "丂": "no phrases, between two blocks",
+    "丁": "a block right after another (一's)",
+    "\U00020000": "beyond the BMP: after the last phrase key; a reading",
+    "\U0002a6d6": "beyond the BMP, no reading",
+    "\U00032389": "the last reading key",
+    "\u3006": "before the first reading key (not Han: searched all the same)",
+    "\U0003238a": "after the last reading key (not Han either)",
+}
+
+
+@pytest.mark.parametrize("character", SEARCH_EDGES)
+def test_a_search_at_an_edge_finds_what_the_whole_file_holds(character):
+    files = installed()
+    phrase_file = digest.pinyin._sorted_phrases(files.phrases)
+    reading_file = digest.pinyin._sorted_readings(files.characters)
+    found = digest.pinyin._search_phrases({character}, phrase_file)
+    assert list(found) == phrases_of(character)
+    phrases = digest.pinyin._Phrases(found)
+    assert all(phrases.reading(phrase) == PHRASES_DICT[phrase] for phrase in found)
+    assert digest.pinyin._search_readings({character}, reading_file) == first_readings(character)
+    assert phrase_file.in_order and reading_file.in_order
+
+
+def test_the_edges_searched_together_find_what_each_finds_alone():
+    files = installed()
+    phrase_file = digest.pinyin._sorted_phrases(files.phrases)
+    reading_file = digest.pinyin._sorted_readings(files.characters)
+    characters = set(SEARCH_EDGES) | set("丂七丄丅丆万丈三")  # neighbouring code points
+    assert list(digest.pinyin._search_phrases(characters, phrase_file)) == phrases_of(characters)
+    assert digest.pinyin._search_readings(characters, reading_file) == first_readings(characters)
+
+
+def test_a_phrase_that_begins_the_next_one():
+    phrases = list(PHRASES_DICT)
+    assert "一个" in phrases and "一个劲" in phrases
+    for text in [
+        "一个",
+        "一个劲",
+        "一个劲儿地跑",
+        "一个人",
+        "一丁不识",
+        "龟龙麟凤",
+        "〇丂𠀀\U00032389",
+    ]:
+        assert lazy_pinyin(text) == pypinyin.lazy_pinyin(text), text
+
+
+def test_searches_find_every_entry_of_both_files():
+    """Every character that has a reading or starts a phrase, and Han characters with
+    neither, searched a thousand at a time (the most one call searches)."""
+    files = installed()
+    phrase_file = digest.pinyin._sorted_phrases(files.phrases)
+    reading_file = digest.pinyin._sorted_readings(files.characters)
+    listed = {chr(code) for code in PINYIN_DICT} | {phrase[0] for phrase in PHRASES_DICT}
+    unlisted = {c for c in map(chr, range(0x3400, 0x32390, 31)) if RE_HANS.match(c)} - listed
+    assert len(unlisted) > 100
+    characters = sorted(listed | unlisted)
+    random.Random(14).shuffle(characters)
+    group_size = min(
+        digest.pinyin._PHRASE_SEARCHES_AT_MOST, digest.pinyin._READING_SEARCHES_AT_MOST
+    )
+    for group in chunks(characters, group_size):
+        found = digest.pinyin._search_phrases(set(group), phrase_file)
+        assert list(found) == phrases_of(set(group))
+        assert digest.pinyin._search_readings(set(group), reading_file) == first_readings(group)
+
+
+@pytest.mark.parametrize("searches_at_most", [0, 10**6], ids=["scan", "search"])
+def test_both_ways_to_find_entries_agree_with_pypinyin(monkeypatch, searches_at_most):
+    """Whatever the number of characters, by full scan or by search."""
+    monkeypatch.setattr(digest.pinyin, "_PHRASE_SEARCHES_AT_MOST", searches_at_most)
+    monkeypatch.setattr(digest.pinyin, "_READING_SEARCHES_AT_MOST", searches_at_most)
+    phrases = list(PHRASES_DICT)
+    random.Random(15).shuffle(phrases)
+    for text in ["".join(phrases[:500]), "\n".join(sample_lines()), "".join(POLYPHONES)]:
+        assert lazy_pinyin(text) == pypinyin.lazy_pinyin(text)
+
+
+def copies(tmp_path: Path, order) -> digest.pinyin._DataFiles:
+    """pypinyin's two files, laid out as they are (json.dump with indent=0), with their
+    entries in the order `order` gives the list of them."""
+    files = installed()
+    for source in (files.phrases, files.characters):
+        entries = list(json.loads(source.read_text(encoding="utf-8")).items())
+        text = json.dumps(dict(order(entries)), ensure_ascii=False, indent=0)
+        (tmp_path / source.name).write_text(text, encoding="utf-8")
+    return digest.pinyin._DataFiles(tmp_path / files.phrases.name, tmp_path / files.characters.name)
+
+
+def test_copies_in_the_same_order_are_the_same_bytes(tmp_path):
+    """So that the reordered copies below differ from pypinyin's files in order only."""
+    files, same = installed(), copies(tmp_path, lambda entries: entries)
+    assert same.phrases.read_bytes() == files.phrases.read_bytes()
+    assert same.characters.read_bytes() == files.characters.read_bytes()
+
+
+def test_shuffled_files_are_caught_and_read_in_full(tmp_path):
+    files = copies(tmp_path, lambda entries: random.Random(14).sample(entries, len(entries)))
+    for text in POLYPHONES + MIXED + sample_lines()[:40]:
+        assert digest.pinyin._lazy_pinyin(text, files) == pypinyin.lazy_pinyin(text), text
+    assert not digest.pinyin._sorted_phrases(files.phrases).in_order
+    assert not digest.pinyin._sorted_readings(files.characters).in_order
+
+
+def test_two_keys_swapped_in_a_searched_block_are_caught(tmp_path):
+    def swap_two_phrases(entries):
+        keys = [key for key, _ in entries]
+        if "重庆" in keys:
+            i, j = keys.index("重庆"), keys.index("重新")
+            entries[i], entries[j] = entries[j], entries[i]
+        return entries
+
+    files = copies(tmp_path, swap_two_phrases)
+    text = "重庆银行行长重新开会"
+    assert digest.pinyin._lazy_pinyin(text, files) == pypinyin.lazy_pinyin(text)
+    assert not digest.pinyin._sorted_phrases(files.phrases).in_order
+    assert digest.pinyin._sorted_readings(files.characters).in_order
+
+
+def test_files_with_escaped_keys_fall_back_to_pypinyin(tmp_path, monkeypatch):
+    """json's ensure_ascii writes keys as \\uXXXX: neither found nor ordered as read here."""
+    (tmp_path / "phrases_dict.json").write_text(
+        json.dumps({"重庆": [["chóng"], ["qìng"]]}, ensure_ascii=True, indent=0)
+    )
+    (tmp_path / "pinyin_dict.json").write_text(json.dumps({"37325": "zhòng,chóng"}, indent=0))
+    spec = SimpleNamespace(submodule_search_locations=[str(tmp_path)])
+    monkeypatch.setattr(digest.pinyin, "find_spec", lambda name: spec)
+    digest.pinyin._dictionaries.cache_clear()
+    try:
+        assert digest.pinyin._dictionaries() is None
+    finally:
+        digest.pinyin._dictionaries.cache_clear()
