@@ -14,13 +14,18 @@ into memory and searched by bisection over its bytes: go to the middle of the ra
 the next key line, compare, keep the half that holds the target. The phrases that start with a
 character c are the keys from c up to (not including) chr(ord(c) + 1), one contiguous block; a
 character's reading is the key from its code point n up to n + 1. Only those blocks are
-decoded, so a title costs well under a millisecond. The order is pypinyin's choice, not a
-promise, so each search checks it where it looks: every key it compares must lie between the
-ones already seen on either side, the keys just before and at each boundary must fall either
-side of it, and the keys of a phrase block must rise and start with its character. A file
-caught out of order is read the old way from then on: in full, one pass that picks every
-wanted entry wherever it is. That pass is also what a text with many distinct characters (a
-whole article) gets, for which it is cheaper than hundreds of searches.
+decoded: a title costs about a millisecond. All the characters of a text are searched
+together, sharing the first steps, until the keys compared fall between them.
+
+The order is pypinyin's choice, not a promise, so each search checks it where it looks: every
+key it compares must lie between the ones already seen on either side, the keys just before
+and at each boundary must fall either side of it, and the keys of a block must rise (a reading
+block holds one). A file caught out of order is read the old way for the rest of the process:
+in full, one pass that picks every wanted entry wherever it is. These checks cannot see a key
+out of place where no search looks; tests/test_pinyin.py checks the installed files in full,
+so a pypinyin release that orders them otherwise fails there. The full pass is also what a text
+with many distinct characters gets (more than a long article has), for which it costs less
+than the searches.
 
 Reading them. The algorithm is pypinyin's own, step by step: split into Han and non-Han runs
 (`seg/simpleseg.py`), cut each Han run by forward maximum matching against the phrase
@@ -264,16 +269,17 @@ def _phrases_starting_with(characters: set[str], path: Path) -> dict[str, tuple[
 
 def _search_phrases(characters: set[str], file: _SortedFile) -> dict[str, tuple[str, int]]:
     """`_phrases_starting_with` by bisection of the sorted file: a block per character."""
-    ordered = sorted(characters)
-    ranges = [(c.encode(), chr(ord(c) + 1).encode()) for c in ordered]  # the keys c...
+    # the keys that begin with c: from c itself up to the next character
+    ranges = [(c.encode(), chr(ord(c) + 1).encode()) for c in sorted(characters)]
     found = {}
     for block in file.blocks(ranges):
         text = block.decode()
-        phrases = {m.group(1): (text, m.end()) for m in _PHRASE_KEY.finditer(text)}
-        keys = list(phrases)
-        # blocks end on keys that begin with their character: if theirs rise, all do
-        file.expect(keys == sorted(set(keys)))
-        found.update(phrases)
+        entries = list(_PHRASE_KEY.finditer(text))
+        phrases = [entry.group(1) for entry in entries]
+        # the first is at least c and the last below the next character (checked where the
+        # block was found): if they rise, every one begins with c
+        file.expect(phrases == sorted(set(phrases)))
+        found.update(zip(phrases, [(text, entry.end()) for entry in entries]))
     return found
 
 
