@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 import digest.mp3 as mp3
 from digest.cache import ClipCache
 from digest.checks import LISTED_LOUDNESS_FIELD, LOUDNESS_FIELD, ClipCheck
+from digest.clips import cached_clips
 from digest.encoding import encode_pcm
 from digest.episode import assemble, set_loudness
 from digest.errors import Mp3Error
@@ -215,3 +216,29 @@ def test_a_stream_splits_at_any_frame_into_the_same_bytes():
         head, rest = stream.split(at)
         assert head.count == at and head.count + rest.count == stream.count
         assert head.to_frames().data + rest.to_frames().data == whole
+
+
+# -- a warm build without an event loop ---------------------------------------------------
+
+
+def test_a_fully_cached_script_is_read_without_an_event_loop(tmp_path, monkeypatch):
+    """cached_clips gives exactly what synthesize_script gives from a warm cache, and
+    cannot reach the loop or the engine; a missing clip, or an entry from an earlier
+    version, hands the script to synthesize_script (None)."""
+    cache = ClipCache(tmp_path / "cache")
+    check = ClipCheck(None)
+    cold = synthesize(FakeEngine(), cache, check)
+    warm = synthesize(FakeEngine(), cache, check)
+    monkeypatch.setattr(asyncio, "new_event_loop", None)  # any use of a loop fails
+    engine, stats = FakeEngine(), SynthesisStats()
+    found = cached_clips(SCRIPT, engine, VOICE, cache, check=check, stats=stats)
+    assert found == warm and engine.calls == []
+    assert [[c.frames for c in ch] for ch in found] == [[c.frames for c in ch] for ch in cold]
+    assert stats.cached == SCRIPT.chunk_count and all(c.blocks for ch in found for c in ch)
+
+    metas = sorted((tmp_path / "cache").glob("*/*.json"))
+    strip_field(metas[0], LOUDNESS_FIELD)  # measured again, by the loop's path
+    assert cached_clips(SCRIPT, engine, VOICE, cache, check=check) is None
+    assert cached_clips(SCRIPT, engine, VOICE, cache) is not None  # no check: no blocks needed
+    metas[1].unlink()  # a missing clip
+    assert cached_clips(SCRIPT, engine, VOICE, cache) is None
