@@ -79,7 +79,7 @@ def clock(seconds: float) -> str:
 
 def speakable_characters(text: str) -> int:
     """Characters that take time to say: letters and digits of any script."""
-    return sum(1 for ch in text if ch.isalnum())
+    return sum(map(str.isalnum, text))
 
 
 def rate_factor(rate: str) -> float:
@@ -105,7 +105,7 @@ def silent_share(blocks: Blocks) -> float:
     """The share of the audio's 100 ms blocks that are silence."""
     if not blocks.energies:
         return 1.0
-    quiet = sum(1 for e in blocks.energies if e < _SILENCE_ENERGY)
+    quiet = sum(map(_SILENCE_ENERGY.__gt__, blocks.energies))
     return quiet / len(blocks.energies)
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import signal
 import tempfile
@@ -169,7 +168,7 @@ def write_group(folder: Path, files: Mapping[str, Content], order: list[str] | N
     (except under SIGKILL; `remove_stale_temporaries` sweeps those later).
     Raises OSError.
     """
-    staging = folder / f"{STAGING_PREFIX}{secrets.token_hex(6)}{TEMP_SUFFIX}"
+    staging = folder / f"{STAGING_PREFIX}{os.urandom(6).hex()}{TEMP_SUFFIX}"
     staging.mkdir()
     try:
         for name, data in files.items():
