@@ -22,7 +22,7 @@ from pathlib import Path
 
 from digest.article import Section, parse_article
 from digest.budget import estimate_chunks, fit_stories
-from digest.engines import Speaker, select_engine
+from digest.engines import Speaker, close_engine, select_engine
 from digest.episode import TAIL, Episode, assemble, set_loudness
 from digest.errors import InputError, OutputError
 from digest.files import ensure_folder, write_atomically
@@ -441,7 +441,10 @@ def build_briefing(
                 position += count
         return clips_by_segment
 
-    clips_by_segment = run_interruptible(speak_all())
+    try:
+        clips_by_segment = run_interruptible(speak_all())
+    finally:
+        close_engine(engine)  # e.g. the offline engine's espeak workers
     report_throttling(stats, warn)
     chapters, clips, gaps = [], [], []
     for index, segment in enumerate(plan.segments):

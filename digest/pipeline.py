@@ -24,7 +24,15 @@ from digest.article import Article, parse_article
 from digest.cache import ClipCache, default_cache_dir, prune_to_cap
 from digest.checks import DEFAULT_SECONDS_PER_CHAR, ClipCheck, rate_factor
 from digest.clips import MAX_CONCURRENCY, Progress, RetryPolicy, SynthesisStats, cached_clips
-from digest.engines import AUTO, Engine, EngineSettings, Speaker, engine_class, select_engine
+from digest.engines import (
+    AUTO,
+    Engine,
+    EngineSettings,
+    Speaker,
+    close_engine,
+    engine_class,
+    select_engine,
+)
 from digest.episode import Episode, assemble, set_loudness
 from digest.errors import InputError
 from digest.files import ensure_folder
@@ -444,19 +452,22 @@ def _build(
     if clips is None:  # something to speak (or to measure): the event loop's work
         from digest.synthesis import synthesize_script
 
-        clips = run_interruptible(
-            synthesize_script(
-                prepared.script,
-                engine,
-                speaker,
-                cache,
-                concurrency=concurrency,
-                retry=options.retry,
-                progress=progress,
-                stats=stats,
-                check=check,
+        try:
+            clips = run_interruptible(
+                synthesize_script(
+                    prepared.script,
+                    engine,
+                    speaker,
+                    cache,
+                    concurrency=concurrency,
+                    retry=options.retry,
+                    progress=progress,
+                    stats=stats,
+                    check=check,
+                )
             )
-        )
+        finally:
+            close_engine(engine)  # e.g. the offline engine's espeak workers
     report_throttling(stats, warn)
     episode = set_loudness(
         assemble(prepared.script, clips), options.loudness, options.loudness_mode

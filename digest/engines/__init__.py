@@ -47,6 +47,7 @@ __all__ = [
     "EngineSettings",
     "Speech",
     "Speaker",
+    "close_engine",
     "create_engine",
     "engine_class",
     "engine_names",
@@ -119,6 +120,14 @@ def engine_class(name: str) -> type:
 def create_engine(name: str, settings: EngineSettings = EngineSettings()) -> Engine:
     """An engine instance by name, constructed with `settings`."""
     return engine_class(name)(settings)
+
+
+def close_engine(engine: Engine) -> None:
+    """Let `engine` release what it holds (processes, threads) once a run is over, if it
+    has a `close` method; it must stay usable, starting them again when next asked."""
+    close = getattr(engine, "close", None)
+    if callable(close):
+        close()
 
 
 def select_engine(

@@ -91,6 +91,11 @@ class Engine(Protocol):
     output_format: ClassVar[FrameFormat]  # always EPISODE_FORMAT today
     version: str  # goes into cache keys: a new engine version never reuses old clips
 
+    # Optional, not part of the protocol's checks: `close()`, called (through
+    # `digest.engines.close_engine`) when a build's synthesis is over, even when it
+    # failed or was interrupted.  It releases processes and threads; the engine stays
+    # usable and starts them again when asked for more speech.
+
     def available(self, timeout: float) -> bool:
         """Can this engine speak right now (network reachable, library loadable)?
         Answers within about `timeout` seconds."""

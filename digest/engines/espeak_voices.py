@@ -4,7 +4,8 @@ espeak's pitch parameter leaves state behind that alters later utterances, so
 pitch is written into a private copy of the voice file instead, and flutter
 (a per-utterance random wobble) is switched off.  The copies live in a short
 temporary folder (espeak copies voice paths into a 48-byte buffer) that is
-removed at exit.
+removed at exit.  The engine's parent process writes them; its espeak worker
+processes only read them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 
 from digest.errors import EngineError
 
@@ -21,6 +23,7 @@ MIN_PITCH_HZ = 30
 
 _VOICE_FILES: dict[str, str | None] = {}  # "name@shift" -> private copy (None: use the stock voice)
 _VOICE_DIR: str | None = None
+_LOCK = threading.Lock()  # engine threads ask at the same time; each file is written once
 
 
 def _find_voice_file(data_path: str, base: str) -> str | None:
@@ -60,6 +63,11 @@ def _private_dir() -> str | None:
 
 def flat_voice_file(data_path: str, name: str, pitch_shift: int) -> str | None:
     """A private copy of voice `name`: `flutter 0` (deterministic) and pitch shifted, or None."""
+    with _LOCK:
+        return _flat_voice_file(data_path, name, pitch_shift)
+
+
+def _flat_voice_file(data_path: str, name: str, pitch_shift: int) -> str | None:
     key = f"{name}@{pitch_shift}"
     if key in _VOICE_FILES:
         return _VOICE_FILES[key]

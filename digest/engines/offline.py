@@ -25,12 +25,22 @@ Voice settings (edge-tts syntax) and how they map:
 
 Determinism: espeak-ng keeps hidden static state between utterances (the pitch
 "flutter" counter, pitch-parameter and clause state), so the same text would
-come out slightly different depending on what was spoken before.  The engine
-therefore loads the library afresh for every utterance (~1 ms) and unloads it
-afterwards, loads voices from private copies of their voice files with
-``flutter 0`` and the pitch shift written in, and never sets espeakPITCH.
-Output is byte-identical across calls and processes, so cached and fallback
-episodes are reproducible.  All calls are serialized by one module lock.
+come out slightly different depending on what was spoken before.  Every
+utterance therefore gets a freshly loaded library (~1 ms), unloaded afterwards;
+voices come from private copies of their voice files with ``flutter 0`` and the
+pitch shift written in, and espeakPITCH is never set.  Output is byte-identical
+across calls and processes, so cached and fallback episodes are reproducible.
+(Re-initializing a library that stays loaded is no substitute: it corrupts
+espeak's phoneme tables.)
+
+Workers: each load leaves about 0.36 MB behind that no unload gives back, so
+espeak never runs in the build's own process.  It runs in worker processes
+(`espeak_worker`, one per core, speaking in parallel) that are replaced after
+`espeak_pool.RECYCLE_AFTER` utterances: memory stays flat however long the
+episode.  Leveling and encoding stay in the engine's threads.  A worker that
+dies or hangs fails its clip with a retryable EngineError and is replaced;
+workers ignore Ctrl-C, exit when the build does (`OfflineEngine.close`, or at
+exit), and die with it.
 
 Sentence boundaries come from espeak's synth-callback events (SENTENCE/WORD/
 END, with ``text_position`` in characters and ``sample`` in 22,050 Hz samples),
@@ -46,10 +56,13 @@ import concurrent.futures
 import math
 import os
 import re
+import weakref
 
 from digest.encoding import ENCODER_QUALITY
 from digest.engines import espeak_binding as espeak
 from digest.engines.base import Boundary, EngineError, EngineSettings, Speaker, Speech
+from digest.engines.espeak_pool import START_TIMEOUT, Worker, WorkerLost, WorkerPool
+from digest.engines.espeak_voices import flat_voice_file
 from digest.mp3 import EPISODE_FORMAT
 from digest.sentences import sentence_spans
 
@@ -60,6 +73,10 @@ MIN_WPM, MAX_WPM = 80, 450
 BASE_AMPLITUDE = 55  # espeak volume 0..200; 55 keeps peaks near -3 dBFS for cmn
 MAX_AMPLITUDE = 60  # above ~65 espeak's own output starts to clip
 MAX_PITCH_SHIFT = 100  # Hz
+
+# Cores per espeak worker: espeak takes about 40 ms of a clip's 230 ms of CPU
+# (benchmarks/espeak_workers.py, benchmarks/scale.py), the rest is leveling and encoding.
+WORKER_CORES = 4
 
 ENCODER_DELAY = 1105 / EPISODE_FORMAT.sample_rate  # lame's start delay without gapless info
 
@@ -135,14 +152,21 @@ def _espeak_voice_name(speaker: Speaker) -> str:
     return name
 
 
-def _speak_blocking(text: str, speaker: Speaker) -> Speech:
+def _request(speaker: Speaker) -> tuple[str, str | None, int, int]:
+    """(voice name, its deterministic voice file, wpm, amplitude) for `speaker`."""
     wpm = espeak_rate(speaker.rate)
     pitch = espeak_pitch_shift(speaker.pitch)
     amplitude = espeak_amplitude(speaker.volume)
     name = _espeak_voice_name(speaker)
-    with espeak.lock, espeak.fresh_espeak() as library:
-        pcm, events = library.synth(text, name, wpm, pitch, amplitude)
-        in_rate = library.sample_rate
+    try:
+        voice_file = flat_voice_file(espeak.data_path(), name, pitch)
+    except espeak.EspeakError as exc:
+        raise EngineError(str(exc), retryable=False) from None
+    return name, voice_file, wpm, amplitude
+
+
+def _speech(text: str, pcm: bytes | bytearray, events, in_rate: int) -> Speech:
+    """Level and encode espeak's PCM; sentence boundaries from its events."""
     if not pcm:
         raise EngineError("espeak produced no audio for this text", retryable=False)
     # Level the speech before its one encoding: the episode then needs no second generation.
@@ -152,6 +176,38 @@ def _speak_blocking(text: str, speaker: Speaker) -> Speech:
     frames, blocks = encode_leveled(pcm, in_rate)
     boundaries = _boundaries(text, events, in_rate, frames.duration)
     return Speech(audio=frames.data, boundaries=boundaries, blocks=blocks)
+
+
+def _speak_blocking(text: str, speaker: Speaker, pool: WorkerPool) -> Speech:
+    name, voice_file, wpm, amplitude = _request(speaker)
+    try:
+        utterance = pool.speak(text, name, voice_file, wpm, amplitude)
+    except espeak.EspeakError as exc:
+        raise EngineError(str(exc), retryable=False) from None
+    except WorkerLost as exc:
+        raise EngineError(str(exc), retryable=True) from None
+    return _speech(text, utterance.pcm, utterance.events, utterance.sample_rate)
+
+
+def speak_in_process(text: str, speaker: Speaker) -> Speech:
+    """The same clip as `OfflineEngine.synthesize`, spoken by espeak in this process.
+
+    For comparisons (tests, benchmarks): every call leaves about 0.36 MB behind.
+    """
+    name, voice_file, wpm, amplitude = _request(speaker)
+    try:
+        with espeak.lock:
+            pcm, events, in_rate = espeak.speak(text, name, voice_file, wpm, amplitude)
+    except espeak.EspeakError as exc:
+        raise EngineError(str(exc), retryable=False) from None
+    return _speech(text, pcm, events, in_rate)
+
+
+def _shut_down(
+    pool: WorkerPool, executor: concurrent.futures.ThreadPoolExecutor, wait: bool
+) -> None:
+    pool.close()
+    executor.shutdown(wait=wait, cancel_futures=True)
 
 
 class OfflineEngine:
@@ -164,14 +220,16 @@ class OfflineEngine:
     def __init__(self, settings: EngineSettings = EngineSettings()) -> None:
         self._version: str | None = None  # network settings mean nothing to a local voice
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
+        self._pool: WorkerPool | None = None
+        self._finalizer: weakref.finalize | None = None
 
     def available(self, timeout: float = 0.0) -> bool:
-        """True if the espeak-ng library loads and initializes and lameenc imports."""
+        """True if an espeak worker starts (the library loads and initializes) and lameenc imports."""
         try:
-            with espeak.lock, espeak.fresh_espeak():
-                pass
             import lameenc  # noqa: F401
-        except Exception:  # noqa: BLE001 - any failure to load means "not available"
+
+            Worker(START_TIMEOUT).stop()
+        except Exception:  # noqa: BLE001 - any failure to start means "not available"
             return False
         return True
 
@@ -184,14 +242,39 @@ class OfflineEngine:
             )
         return self._version
 
+    @property
+    def workers(self) -> WorkerPool | None:
+        """The espeak worker processes of this engine (None before the first clip, after close)."""
+        return self._pool
+
     async def synthesize(self, text: str, speaker: Speaker) -> Speech:
         if not text or not text.strip():
             raise EngineError("empty text", retryable=False)
-        # Its own threads, one per core: more clips in flight would not be faster (the
-        # work is CPU), and each thread's allocator keeps what a clip's PCM once took.
-        if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(
-                max_workers=os.cpu_count() or 1, thread_name_prefix="digest-offline"
-            )
+        if self._pool is None or self._executor is None:
+            self._start()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, _speak_blocking, text, speaker)
+        return await loop.run_in_executor(
+            self._executor, _speak_blocking, text, speaker, self._pool
+        )
+
+    def close(self) -> None:
+        """Stop the espeak workers and the engine's threads; a later clip starts new ones."""
+        finalizer, self._finalizer = self._finalizer, None
+        self._pool = self._executor = None
+        detached = finalizer.detach() if finalizer is not None else None
+        if detached is not None:
+            _engine, _function, (pool, executor, _wait), _kwargs = detached
+            _shut_down(pool, executor, wait=True)
+
+    def _start(self) -> None:
+        # One thread per core (leveling and encoding, most of a clip's CPU), and one
+        # espeak worker per WORKER_CORES cores: espeak is a fifth of a clip's CPU, and
+        # each worker adds its interpreter and espeak to the build's memory.
+        cores = os.cpu_count() or 1
+        self._pool = WorkerPool(max(1, cores // WORKER_CORES))
+        self._executor = concurrent.futures.ThreadPoolExecutor(
+            max_workers=cores, thread_name_prefix="digest-offline"
+        )
+        # The safety net for an engine nobody closes: its workers end when it is
+        # collected, or at exit (the workers would also see their input end then).
+        self._finalizer = weakref.finalize(self, _shut_down, self._pool, self._executor, False)
