@@ -3,7 +3,7 @@
     python benchmarks/espeak_workers.py [--utterances 40] [--starts 10]
 
 Speaks the chunks of a 3-hour article (benchmarks/scale.py's) one after another
-in one worker (`digest.engines.espeak_pool.Worker`, never recycled) and prints the
+in one worker (`digest.engines.espeak_pool.Worker`, never renewed) and prints the
 worker's RSS (from /proc) after its hello and after every few utterances: the
 growth per utterance is what espeak's fresh load for each utterance leaves
 behind.  Then starts `--starts` workers one after another and prints the wall

@@ -43,7 +43,11 @@ def run(coro):
 
 
 def speak(text: str, speaker: Speaker = CMN) -> Speech:
-    return run(OfflineEngine().synthesize(text, speaker))
+    engine = OfflineEngine()
+    try:
+        return run(engine.synthesize(text, speaker))
+    finally:
+        engine.close()
 
 
 def hanzi(text: str) -> int:

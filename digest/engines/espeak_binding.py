@@ -177,7 +177,7 @@ def fresh_espeak() -> Iterator[EspeakLibrary]:
     what was spoken before.  Loading the library afresh for each utterance (about
     1 ms) and unloading it afterwards makes every clip byte-identical.  Each load
     leaves about 0.36 MB behind in the process, which is why the engine speaks in
-    worker processes that it replaces every few dozen utterances.
+    worker processes that renew themselves every few utterances.
     """
     global _library_version
     engine = EspeakLibrary()

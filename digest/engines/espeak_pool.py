@@ -1,11 +1,14 @@
-"""The offline engine's espeak worker processes, started on demand and replaced after a while.
+"""The offline engine's espeak worker processes, started on demand and renewed every N utterances.
 
 `WorkerPool.speak` hands one utterance to an idle worker
 (`digest.engines.espeak_worker`) and waits for its PCM, from one of the
-engine's threads.  A pool keeps at most `size` workers (one per core: espeak's
-work is CPU), and a worker that has spoken `recycle_after` utterances is told to
-exit and replaced by a fresh one on the next demand, which bounds what espeak's
-reloads leave behind in it (see RECYCLE_AFTER).
+engine's threads.  A pool keeps at most `size` workers, started when first
+needed.  A worker that has spoken `recycle_after` utterances is asked to renew
+itself: it execs a fresh interpreter in the same process, on the same pipes,
+which drops what espeak's reloads left behind (see RECYCLE_AFTER).  Renewing
+in place rather than starting another process spares the build's own process
+a fork: a child of a 90 MB process counts 90 MB in any measure of the process
+tree until its exec.
 
 A worker that dies, hangs past the reply deadline or talks nonsense is killed
 and the utterance fails with `WorkerLost`: a fresh worker may well succeed, so
@@ -34,11 +37,12 @@ from digest.engines.espeak_binding import EspeakError, Event
 
 WORKER_FILE = os.path.abspath(espeak_worker.__file__)
 
-# Measured (benchmarks/espeak_workers.py): each utterance leaves about 0.3 MB behind
-# in a worker, whose own footprint is about 12 MB; starting one costs about 30 ms of
-# CPU.  After 12 utterances (a few minutes of speech) a worker has grown by about
-# 4 MB, and a 3-hour episode starts about 20 workers in all.
-RECYCLE_AFTER = 12
+# Measured (benchmarks/espeak_workers.py): a worker takes about 14 MB after its
+# hello; each utterance leaves about 0.37 MB behind in it (with the heap trimmed after
+# each one); renewing costs about 30 ms of the worker's CPU, a few per cent of the
+# ~1.8 s of the build's CPU that 8 utterances take.  At 8, a worker grows by about
+# 3 MB before it is renewed.
+RECYCLE_AFTER = 8
 START_TIMEOUT = 30.0  # seconds for a new worker's hello (an interpreter start under load)
 REPLY_TIMEOUT = 30.0  # seconds for an answer, plus REPLY_TIMEOUT_PER_CHAR per character:
 REPLY_TIMEOUT_PER_CHAR = 0.05  # espeak speaks ~470 characters in well under 0.5 s

@@ -1,12 +1,12 @@
 """The espeak worker: a small process that speaks utterances for the offline engine.
 
-    python .../digest/engines/espeak_worker.py PARENT_PID
+    python .../digest/engines/espeak_worker.py PARENT_PID [RENEWALS]
 
 Why a process: every utterance needs a freshly loaded espeak library (see
 `digest.engines.offline`, "Determinism"), and each load leaves about 0.36 MB
-behind that no unload gives back.  In a worker that is thrown away every few
-dozen utterances (`digest.engines.espeak_pool`), the build's memory stays flat
-however long the episode; and separate processes can speak in parallel.
+behind that no unload gives back.  A worker renews itself every few utterances
+(`digest.engines.espeak_pool`), so the build's memory stays flat however long
+the episode.
 
 The worker is started by file path, not as `-m digest...`, and imports only the
 standard library and `espeak_binding.py` (loaded by its path), so it costs an
@@ -14,12 +14,13 @@ interpreter and espeak, not the digest package.
 
 Protocol, over stdin (requests) and stdout (replies): each message is a header
 ``>II`` (length of the meta, length of the payload), then the meta (a dict in
-`marshal`'s format: both sides run the same interpreter), then the payload (raw bytes).  The worker first says hello
-(``{"version", "sample_rate"}`` or ``{"error"}``), then answers each request
-``{"text", "voice", "voice_file", "wpm", "amplitude"}`` with
-``{"events", "sample_rate"}`` and the 16-bit PCM as payload, or ``{"error"}``
-when espeak refuses (asking again would give the same answer).  End of input:
-the worker exits.
+`marshal`'s format: both sides run the same interpreter), then the payload (raw
+bytes).  The worker first says hello (``{"version", "sample_rate", "renewals"}``
+or ``{"error"}``), then answers each request ``{"text", "voice", "voice_file",
+"wpm", "amplitude"}`` with ``{"events", "sample_rate"}`` and the 16-bit PCM as
+payload, or ``{"error"}`` when espeak refuses (asking again would give the same
+answer).  ``{"renew": True}``: the worker execs itself afresh (same pid, same
+pipes) and says hello again.  End of input: the worker exits.
 
 Never outliving the parent: SIGINT is ignored (Ctrl-C in a terminal reaches the
 whole process group; stopping is the parent's business), and the worker exits
@@ -102,11 +103,24 @@ def _load_binding():
     return module
 
 
+def _heap_trimmer():
+    """glibc's malloc_trim, or a no-op: gives back the free pages an utterance's
+    allocations left inside the heap (about 3 MB after a long chunk)."""
+    try:
+        import ctypes
+
+        release = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return lambda: None
+    return lambda: release(0)
+
+
 def serve(requests: io.RawIOBase, replies: io.BufferedIOBase, argv: list[str]) -> int:
     """Say hello, then answer requests until the end of input (returns the exit status),
     or until asked to renew itself (does not return: see `_renew`)."""
     renewals = int(argv[2]) if len(argv) > 2 else 0
     binding = _load_binding()
+    trim = _heap_trimmer()
     try:
         with binding.fresh_espeak() as library:
             hello = {
@@ -137,6 +151,8 @@ def serve(requests: io.RawIOBase, replies: io.BufferedIOBase, argv: list[str]) -
             send(replies, {"error": str(exc) or type(exc).__name__})
         else:
             send(replies, {"events": events, "sample_rate": rate}, pcm)
+            del pcm, events
+        trim()
 
 
 def _renew(replies: io.BufferedIOBase, argv: list[str]) -> int:
@@ -164,6 +180,10 @@ def main(argv: list[str]) -> int:
         return serve(requests, replies, argv)
     except (EOFError, BrokenPipeError):  # the parent went away mid-message
         return 0
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback: the parent
+        # sees the pipe end, counts the clip as a retryable failure and starts another worker
+        print(f"digest: espeak worker failed: {exc!r}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -34,13 +34,13 @@ across calls and processes, so cached and fallback episodes are reproducible.
 espeak's phoneme tables.)
 
 Workers: each load leaves about 0.36 MB behind that no unload gives back, so
-espeak never runs in the build's own process.  It runs in worker processes
-(`espeak_worker`, one per core, speaking in parallel) that are replaced after
-`espeak_pool.RECYCLE_AFTER` utterances: memory stays flat however long the
-episode.  Leveling and encoding stay in the engine's threads.  A worker that
-dies or hangs fails its clip with a retryable EngineError and is replaced;
-workers ignore Ctrl-C, exit when the build does (`OfflineEngine.close`, or at
-exit), and die with it.
+espeak never runs in the build's own process.  It runs in a worker process
+(`espeak_worker`; one per `WORKER_CORES` cores) that renews itself (exec, same
+process) after `espeak_pool.RECYCLE_AFTER` utterances: memory stays flat however
+long the episode.  Leveling and encoding stay in the engine's threads.  A worker
+that dies or hangs fails its clip with a retryable EngineError and is replaced;
+workers ignore Ctrl-C, end when the engine is closed (after each build's
+synthesis, `close`; at the latest at exit), and die with the build.
 
 Sentence boundaries come from espeak's synth-callback events (SENTENCE/WORD/
 END, with ``text_position`` in characters and ``sample`` in 22,050 Hz samples),
