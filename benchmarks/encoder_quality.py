@@ -29,6 +29,7 @@ import numpy as np
 import digest.encoding as encoding
 from digest.encoding import encode_pcm, limit_peak
 from digest.engines import espeak_binding as espeak
+from digest.engines.espeak_voices import flat_voice_file
 from digest.engines.offline import BASE_AMPLITUDE, BASE_WPM
 from digest.ffmpeg import ffmpeg_exe
 from digest.normalization import normalize
@@ -48,9 +49,10 @@ def paragraphs(count: int) -> list[str]:
 
 
 def speak(text: str) -> tuple[bytes, int]:
-    with espeak.lock, espeak.fresh_espeak() as library:
-        pcm, _ = library.synth(text, "cmn", BASE_WPM, 0, BASE_AMPLITUDE)
-        return pcm, library.sample_rate
+    voice_file = flat_voice_file(espeak.data_path(), "cmn", 0)
+    with espeak.lock:
+        pcm, _, rate = espeak.speak(text, "cmn", voice_file, BASE_WPM, BASE_AMPLITUDE)
+    return bytes(pcm), rate
 
 
 def ffmpeg_pcm(data: bytes, input_args: list[str]) -> np.ndarray:
