@@ -111,7 +111,10 @@ class Worker:
     def speak(self, request: dict, timeout: float) -> Utterance:
         """Send one request and wait up to `timeout` seconds for its answer."""
         if self._hello_due:
-            self._hello()
+            try:
+                self._hello()
+            except EspeakError as exc:  # it worked before its renewal: this one is lost
+                raise WorkerLost(f"the renewed espeak worker failed: {exc}") from None
         self._send(request)
         meta, pcm = self._receive(time.monotonic() + timeout)
         if "error" in meta:
