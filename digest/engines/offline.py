@@ -57,14 +57,16 @@ import math
 import os
 import re
 import weakref
+from typing import TYPE_CHECKING
 
 from digest.encoding import ENCODER_QUALITY
 from digest.engines import espeak_binding as espeak
 from digest.engines.base import Boundary, EngineError, EngineSettings, Speaker, Speech
-from digest.engines.espeak_pool import START_TIMEOUT, Worker, WorkerLost, WorkerPool
-from digest.engines.espeak_voices import flat_voice_file
 from digest.mp3 import EPISODE_FORMAT
 from digest.sentences import sentence_spans
+
+if TYPE_CHECKING:  # imported where used: a warm build only asks for `version`
+    from digest.engines.espeak_pool import WorkerPool
 
 ENGINE_REVISION = "4"  # 2, 3: speech leveled to -19 LUFS (3: as encoded; 4: in-process limiter)
 
@@ -158,6 +160,8 @@ def _request(speaker: Speaker) -> tuple[str, str | None, int, int]:
     pitch = espeak_pitch_shift(speaker.pitch)
     amplitude = espeak_amplitude(speaker.volume)
     name = _espeak_voice_name(speaker)
+    from digest.engines.espeak_voices import flat_voice_file
+
     try:
         voice_file = flat_voice_file(espeak.data_path(), name, pitch)
     except espeak.EspeakError as exc:
@@ -179,6 +183,8 @@ def _speech(text: str, pcm: bytes | bytearray, events, in_rate: int) -> Speech:
 
 
 def _speak_blocking(text: str, speaker: Speaker, pool: WorkerPool) -> Speech:
+    from digest.engines.espeak_pool import WorkerLost
+
     name, voice_file, wpm, amplitude = _request(speaker)
     try:
         utterance = pool.speak(text, name, voice_file, wpm, amplitude)
@@ -228,6 +234,8 @@ class OfflineEngine:
         try:
             import lameenc  # noqa: F401
 
+            from digest.engines.espeak_pool import START_TIMEOUT, Worker
+
             Worker(START_TIMEOUT).stop()
         except Exception:  # noqa: BLE001 - any failure to start means "not available"
             return False
@@ -270,6 +278,8 @@ class OfflineEngine:
         # One thread per core (leveling and encoding, most of a clip's CPU), and one
         # espeak worker per WORKER_CORES cores: espeak is a fifth of a clip's CPU, and
         # each worker adds its interpreter and espeak to the build's memory.
+        from digest.engines.espeak_pool import WorkerPool
+
         cores = os.cpu_count() or 1
         self._pool = WorkerPool(max(1, cores // WORKER_CORES))
         self._executor = concurrent.futures.ThreadPoolExecutor(
