@@ -1,4 +1,4 @@
-"""Benchmark: what an espeak worker costs, to choose how often the offline engine replaces one.
+"""Benchmark: what an espeak worker costs, to choose how often the offline engine renews one.
 
     python benchmarks/espeak_workers.py [--utterances 40] [--starts 10]
 
@@ -7,9 +7,10 @@ in one worker (`digest.engines.espeak_pool.Worker`, never renewed) and prints th
 worker's RSS (from /proc) after its hello and after every few utterances: the
 growth per utterance is what espeak's fresh load for each utterance leaves
 behind.  Then starts `--starts` workers one after another and prints the wall
-time and CPU of a start (interpreter, imports, espeak's first load, the hello).
-From the two, RECYCLE_AFTER in `digest/engines/espeak_pool.py` is chosen: the
-growth a worker may reach against the starts a 3-hour episode needs.
+time and CPU of a start (interpreter, imports, espeak's first load, the hello),
+and the wall time of a renewal (the worker's exec of itself, to its new hello).
+From these, RECYCLE_AFTER in `digest/engines/espeak_pool.py` is chosen: the
+growth a worker may reach against the renewals a 3-hour episode needs.
 """
 
 from __future__ import annotations
@@ -102,8 +103,21 @@ def main() -> int:
         f"\nstarting a worker (to its hello): {statistics.median(walls) * 1000:.0f} ms wall, "
         f"{statistics.median(cpus) * 1000:.0f} ms CPU (median of {args.starts})"
     )
+    w = Worker()
+    walls = []
+    for _ in range(args.starts):
+        start = time.perf_counter()
+        w.renew()
+        w._hello()
+        walls.append(time.perf_counter() - start)
+    after = rss(w.pid)
+    w.stop()
     print(
-        f"RECYCLE_AFTER = {RECYCLE_AFTER}: a worker grows by about {(now - base) / len(texts) * RECYCLE_AFTER:.1f} MiB before it is replaced"
+        f"renewing a worker (exec, to its hello): {statistics.median(walls) * 1000:.0f} ms wall "
+        f"(median of {args.starts}); RSS after: {after:.1f} MiB"
+    )
+    print(
+        f"RECYCLE_AFTER = {RECYCLE_AFTER}: a worker grows by about {(now - base) / len(texts) * RECYCLE_AFTER:.1f} MiB before it renews itself"
     )
     return 0
 
