@@ -60,18 +60,18 @@ _PATTERN_ATTRIBUTES = (
 class LazyPattern:
     """A compiled regex, compiled on first use. Compiling the ~130 rule patterns takes
     longer than a one-line `digest normalize` may (issue 14), and most texts reach few of
-    them; a warm build, which reads a remembered script, reaches none. After the first use its methods are the compiled pattern's own (stored on the
-    instance), so a call costs no more than on a `re.Pattern`."""
+    them; a warm build, which reads a remembered script, reaches none. After the first
+    use its methods are the compiled pattern's own (stored on the instance), so a call
+    costs no more than on a `re.Pattern`."""
 
     def __init__(self, source: str | Callable[[], str | LazyText], flags: int = 0) -> None:
-        self._source = source
+        self._source = source if callable(source) else lambda: source
         self._flags = flags
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):  # never compile for a private or special lookup
             raise AttributeError(name)
-        source = self._source if isinstance(self._source, str) else self._source()
-        compiled = re.compile(str(source), self._flags)
+        compiled = re.compile(str(self._source()), self._flags)
         for attribute in _PATTERN_ATTRIBUTES:
             setattr(self, attribute, getattr(compiled, attribute))
         return getattr(compiled, name)

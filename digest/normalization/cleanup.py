@@ -27,22 +27,22 @@ _THIN_SPACES = "\u2009\u202f"
 # but ～ and ／ between words must stay prose.
 _FW_SYMBOLS = "％＄＋－／．＜＞＝～"
 _FW_SYMBOL_NEAR_DIGIT = lazy_re(lambda: rf"(?<=\d)[{_FW_SYMBOLS}]|[{_FW_SYMBOLS}](?=[\d＄])")
-_FW_COLON_IN_TIME = lazy_re(lambda: r"(?<=\d)：(?=\d)")
+_FW_COLON_IN_TIME = lazy_re(r"(?<=\d)：(?=\d)")
 # U+2212, full-width and small hyphen-minus, and Unicode hyphens before a digit are all `-`.
-_MINUS = lazy_re(lambda: r"[\u2212\uff0d\ufe63\u2010\u2011](?=\s?\d)")
+_MINUS = lazy_re(r"[\u2212\uff0d\ufe63\u2010\u2011](?=\s?\d)")
 # A thin space before exactly three digits is a thousands separator (3 480 000).
 _THIN_THOUSANDS = lazy_re(lambda: rf"(?<=\d)[{_THIN_SPACES}](?=\d{{3}}(?!\d))")
 _OTHER_THIN = lazy_re(lambda: f"[{_THIN_SPACES}]")
 # A comma before exactly three digits is a thousands separator; 1,2 and 3,45 are not.
-_COMMA_THOUSANDS = lazy_re(lambda: r"(?<=\d),(?=\d{3}(?!\d))")
+_COMMA_THOUSANDS = lazy_re(r"(?<=\d),(?=\d{3}(?!\d))")
 # Circled numbers are list markers: ① reads 一.
 _CIRCLED = {chr(0x2460 + i): str(i + 1) for i in range(20)}
-_CIRCLED_RE = lazy_re(lambda: "[\u2460-\u2473]")
+_CIRCLED_RE = lazy_re("[\u2460-\u2473]")
 # Roman numeral characters Ⅰ–Ⅻ and ⅰ–ⅻ (Ⅲ期临床 → 3期临床 → 三期临床)
 _ROMAN = {chr(0x2160 + i): str(i + 1) for i in range(12)} | {
     chr(0x2170 + i): str(i + 1) for i in range(12)
 }
-_ROMAN_RE = lazy_re(lambda: "[\u2160-\u216b\u2170-\u217b]")
+_ROMAN_RE = lazy_re("[\u2160-\u216b\u2170-\u217b]")
 
 # CJK compatibility unit characters after a number read like their Latin forms (§5.7)
 COMPAT_UNITS = {
@@ -75,7 +75,7 @@ COMPAT_UNITS = {
 }
 _COMPAT_UNIT_RE = lazy_re(lambda: rf"(?<=\d)([ \t]?)([{''.join(COMPAT_UNITS)}])")
 # Subscript digits in a formula are numbers: CH₄ → CH4 (read CH四 by the name rule)
-_SUBSCRIPT = lazy_re(lambda: r"(?<=[A-Za-z)\]])[₀-₉]+")
+_SUBSCRIPT = lazy_re(r"(?<=[A-Za-z)\]])[₀-₉]+")
 _SUBSCRIPT_DIGITS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 
 _NEEDS_WORK = lazy_re(

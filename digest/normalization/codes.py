@@ -47,11 +47,11 @@ _SERVICE = lazy_re(
         rf"|(?<![\d.])(?P<n2>\d{{3,5}})(?={_PHONE_WORD})"
     )
 )
-_MORE_PHONES = lazy_re(lambda: r"\d+")
+_MORE_PHONES = lazy_re(r"\d+")
 _PHONE_WORD_HINT = lazy_re(lambda: _PHONE_WORD)
 # every phone number but a +code one has 7 or more digits in one run of digits, blanks, - ( )
-_LONG_DIGITS = lazy_re(lambda: r"\d[\d \t\-()]{5,}\d")
-_PHONE_JUNK = lazy_re(lambda: r"[ \t\-()（）]")
+_LONG_DIGITS = lazy_re(r"\d[\d \t\-()]{5,}\d")
+_PHONE_JUNK = lazy_re(r"[ \t\-()（）]")
 
 
 def _say_phone(number: str, ctx: Ctx) -> str:
@@ -77,7 +77,7 @@ def phone_numbers(text: str, ctx: Ctx) -> str:
 
 # --- digit strings --------------------------------------------------------------------------
 # 95后, 00後: generation labels (but not 3天后: the digits must touch 后)
-_GENERATION = lazy_re(lambda: r"(?<![\d.])(\d{2})(?=[后後](?![面来來续續期果]))")
+_GENERATION = lazy_re(r"(?<![\d.])(\d{2})(?=[后後](?![面来來续續期果]))")
 # 921大地震, 911事件, 618大促: a month-day nickname before an event word
 _EVENT_WORD = alt(
     "大地震",
@@ -144,7 +144,7 @@ _SCHOOL_LABEL = lazy_re(
 )
 _SCHOOL_HINT = lazy_re(lambda: alt("高校", "院校", "工程", "名校", "大学", "学校", "计划"))
 # Stock codes: 4–6 digits alone in brackets after a name: 宁德时代(300750)
-_STOCK = lazy_re(lambda: r"(?<=[\u4e00-\u9fffA-Za-z])([（(])(\d{4,6})((?:\.[A-Z]{2})?[)）])")
+_STOCK = lazy_re(r"(?<=[\u4e00-\u9fffA-Za-z])([（(])(\d{4,6})((?:\.[A-Z]{2})?[)）])")
 # Identifiers after a label: 编号A1023, 代码600519, 车次G1234, 工号0931
 _ID_LABEL = alt(
     "编号",
@@ -180,7 +180,7 @@ _ID = lazy_re(
     lambda: rf"(?P<cue>{_ID_LABEL}[:：为為是]?[ \t]?)(?P<code>[A-Za-z\-]*\d[\dA-Za-z\-]*)"
 )
 # Dotted numbers with two or more dots are versions or addresses: 192.168.1.1, 17.4.1
-_DOTTED = lazy_re(lambda: r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
+_DOTTED = lazy_re(r"(?<![\d.])\d+(?:\.\d+){2,}(?![\d.])")
 # Chinese brand prefixes whose model numbers are codes: 波音777, 空巴A350, 骁龙8
 _BRAND = alt(
     "波音",
@@ -202,7 +202,7 @@ _BRAND_CODE = lazy_re(lambda: rf"(?P<brand>{_BRAND})(?P<n>\d{{3,}})(?![\d.])")
 
 
 # 601318.SH, (09988.HK): a stock code with an exchange suffix, the dot dropped (§5.6)
-_EXCHANGE = lazy_re(lambda: r"(?<![\d.])(\d{4,6})\.(HK|SH|SZ|SS|US|TW|TWO|T|KS|KQ)(?![A-Za-z])")
+_EXCHANGE = lazy_re(r"(?<![\d.])(\d{4,6})\.(HK|SH|SZ|SS|US|TW|TWO|T|KS|KQ)(?![A-Za-z])")
 
 
 @lru_cache(maxsize=8)
@@ -221,7 +221,7 @@ def _room_patterns(
     return cue_before, cue_after
 
 
-_THREE_DIGITS = lazy_re(lambda: r"\d{3}")
+_THREE_DIGITS = lazy_re(r"\d{3}")
 
 
 def _room(m: re.Match[str]) -> str:
@@ -285,7 +285,7 @@ _NAME = lazy_re(
 )
 # 6G, 8K, 7B, 405B: digits and one capital letter: a cardinal and the letter
 # (L, W and V are units, left for the unit rule: 1.25L, 450W)
-_DIGIT_LETTER = lazy_re(lambda: r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?=[A-KM-UX-Z](?![A-Za-z]))")
+_DIGIT_LETTER = lazy_re(r"(?<![A-Za-z\d.])(\d+(?:\.\d+)?)(?=[A-KM-UX-Z](?![A-Za-z]))")
 
 
 def _version(num: str) -> str:
@@ -342,11 +342,11 @@ def designations(text: str, ctx: Ctx) -> str:
 
 
 # No.5 → No五: the dot of the abbreviation goes (§5.6)
-_NO_DOT = lazy_re(lambda: r"(?<![A-Za-z])(No|NO|no)\.[ \t]?(?=\d)")
+_NO_DOT = lazy_re(r"(?<![A-Za-z])(No|NO|no)\.[ \t]?(?=\d)")
 # 1080P, 720p: a video resolution is a code, digit by digit
-_RESOLUTION = lazy_re(lambda: r"(?<![A-Za-z\d.])(\d{3,4})([Pp])(?![A-Za-z])")
+_RESOLUTION = lazy_re(r"(?<![A-Za-z\d.])(\d{3,4})([Pp])(?![A-Za-z])")
 # 1080P/4K, 5G/4G: a slash between two codes is "or" (§5.7)
-_CODE_OR = lazy_re(lambda: r"(?<=\d[A-Za-z])/(?=\d{1,4}[A-Za-z](?![A-Za-z]))")
+_CODE_OR = lazy_re(r"(?<=\d[A-Za-z])/(?=\d{1,4}[A-Za-z](?![A-Za-z]))")
 
 
 def latin_names(text: str, ctx: Ctx) -> str:

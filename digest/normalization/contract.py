@@ -5,8 +5,8 @@ from __future__ import annotations
 from .base import lazy_re
 from .protect import mask_latin_sentences
 
-_DIGIT = lazy_re(lambda: r"[0-9０-９⁰¹²³⁴-⁹₀-₉\u2460-\u24ff\u2776-\u2793]")
-_SYMBOL = lazy_re(lambda: r"[%％‰‱℃℉°$＄¥￥€£₩±×÷≥≤≠≈−^²³]")
+_DIGIT = lazy_re(r"[0-9０-９⁰¹²³⁴-⁹₀-₉\u2460-\u24ff\u2776-\u2793]")
+_SYMBOL = lazy_re(r"[%％‰‱℃℉°$＄¥￥€£₩±×÷≥≤≠≈−^²³]")
 # Spelled numbers are made of these; a - + / : = < > touching one is a leftover
 _SPELLED = "零〇一二两三四五六七八九十百千万亿点幺"
 # (dashes and tildes are prose punctuation too: only a problem next to a number)

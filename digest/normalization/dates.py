@@ -24,11 +24,11 @@ def _ymd(ctx: Ctx, y: str, m: str, d: str | None = None, roc: bool = False) -> s
 
 # --- dates ------------------------------------------------------------------------------------
 # 2027/4/12, 2028-02-07, 2029.01.15 (the separators must agree)
-_YMD = lazy_re(lambda: r"(?<![\d.\-/])(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})(?![\d]|[.\-/]\d)")
+_YMD = lazy_re(r"(?<![\d.\-/])(\d{4})([/.\-])(\d{1,2})\2(\d{1,2})(?![\d]|[.\-/]\d)")
 # ROC dates with a 3-digit year: 113/11/30, 113.11.30
-_ROC = lazy_re(lambda: r"(?<![\d.\-/])(\d{3})([/.])(\d{1,2})\2(\d{1,2})(?![\d]|[./]\d)")
+_ROC = lazy_re(r"(?<![\d.\-/])(\d{3})([/.])(\d{1,2})\2(\d{1,2})(?![\d]|[./]\d)")
 # 2027/4 and 2024-12 (a month of two digits, so 2024-25 stays a range)
-_YM = lazy_re(lambda: r"(?<![\d.\-/])(\d{4})(?:/(\d{1,2})|-(0[1-9]|1[0-2]))(?![\d/\-])")
+_YM = lazy_re(r"(?<![\d.\-/])(\d{4})(?:/(\d{1,2})|-(0[1-9]|1[0-2]))(?![\d/\-])")
 # 9月7—9日: the day range inside one month
 _DAY_RANGE = lazy_re(
     lambda: rf"(\d{{1,2}})月(\d{{1,2}})[日号號]?[ \t]?{DASH}[ \t]?(\d{{1,2}})([日号號])"
@@ -72,9 +72,9 @@ _MD = lazy_re(
     )
 )
 # 98年7月: a 2-digit year before a month is read digit by digit
-_SHORT_YEAR = lazy_re(lambda: r"(?<![\d.])(\d{2})(?=年\d{1,2}月)")
+_SHORT_YEAR = lazy_re(r"(?<![\d.])(\d{2})(?=年\d{1,2}月)")
 # 3·15, 7·20: a named date is read digit by digit without the dot
-_DOT_DATE = lazy_re(lambda: r"(?<![\d.])(\d{1,2})[·・•](\d{1,2})(?!\d)")
+_DOT_DATE = lazy_re(r"(?<![\d.])(\d{1,2})[·・•](\d{1,2})(?!\d)")
 
 
 # --- seasons, quarters and halves (§5.5) -------------------------------------------------------
@@ -85,7 +85,7 @@ _SEASON = lazy_re(
     )
 )
 # 2028Q1, 2027H2: a quarter or a half after a year
-_YEAR_PART = lazy_re(lambda: r"(?<![\d.A-Za-z])(\d{4})[ \t]?([QH])([1-4])(?![\dA-Za-z])")
+_YEAR_PART = lazy_re(r"(?<![\d.A-Za-z])(\d{4})[ \t]?([QH])([1-4])(?![\dA-Za-z])")
 # Q2-Q4, H1-H2: a range of quarters
 _PART_RANGE = lazy_re(
     lambda: rf"(?<![A-Za-z])([QH])([1-4])[ \t]?(?:{DASH}|至|到)[ \t]?\1([1-4])(?![\dA-Za-z])"
@@ -225,7 +225,7 @@ _RACE_AFTER = lazy_re(
     lambda: rf"[ \t]?{alt('完赛', '夺冠', '冲线', '撞线', '的成绩', '的佳绩', '完成比赛', '打破')}"
 )
 # M:SS.ss is only ever a race time (三分三十一秒四六)
-_LAP = lazy_re(lambda: r"(?<![\d:.])(\d{1,2}):(\d{2})\.(\d{1,3})(?!\d)")
+_LAP = lazy_re(r"(?<![\d:.])(\d{1,2}):(\d{2})\.(\d{1,3})(?!\d)")
 
 
 def _minutes(mm: str, unit: str) -> str:
@@ -324,13 +324,13 @@ _CLASS_YEAR = LazyText(
 )
 _YEAR = lazy_re(lambda: rf"(?<![\d.第])(\d{{4}})(?={_YEAR_AFTER}|{_CLASS_YEAR})(?!年[多余])")
 # 国办发〔2024〕5号: the year of a document number, in 〔〕 (or [] ［］ before N号)
-_DOC_YEAR = lazy_re(lambda: r"(?:(?<=〔)(\d{4})(?=〕)|(?<=[\[［])(\d{4})(?=[\]］]第?\d+[号號]))")
+_DOC_YEAR = lazy_re(r"(?:(?<=〔)(\d{4})(?=〕)|(?<=[\[［])(\d{4})(?=[\]］]第?\d+[号號]))")
 # After 公元/公元前/西元 a 3-digit year is read digit by digit too
 _ERA = lazy_re(lambda: rf"({alt('公元前', '公元', '西元', '西元前')})(\d{{3,4}})(?!\d)")
 
 
 # 1990s: an English decade
-_DECADE_S = lazy_re(lambda: r"(?<![\d.])(1\d{2}0|20\d0)s(?![A-Za-z])")
+_DECADE_S = lazy_re(r"(?<![\d.])(1\d{2}0|20\d0)s(?![A-Za-z])")
 
 
 @lru_cache(maxsize=8)

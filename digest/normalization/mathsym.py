@@ -13,15 +13,15 @@ _EQUATION = lazy_re(
     lambda: rf"{_OPERAND}(?:[ \t]?[-+×*/÷][ \t]?{_OPERAND})+[ \t]?=[ \t]?{_OPERAND}"
 )
 _EQ_OPS = {"-": "减", "+": "加", "×": "乘", "*": "乘", "/": "除以", "÷": "除以", "=": "等于"}
-_EQ_OP = lazy_re(lambda: r"(?<=[\dA-Za-z])[ \t]?([-+×*/÷=])[ \t]?")
+_EQ_OP = lazy_re(r"(?<=[\dA-Za-z])[ \t]?([-+×*/÷=])[ \t]?")
 # Operators between two numbers outside an equation
 _BETWEEN = lazy_re(
     lambda: r"(?<=[\dA-Za-z])[ \t]?([+×*÷=])[ \t]?(?=-?\d|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))"
 )
-_TIMES = lazy_re(lambda: r"(?<=[\d\u4e00-\u9fffA-Za-z])[ \t]?×[ \t]?(?=\d)")
+_TIMES = lazy_re(r"(?<=[\d\u4e00-\u9fffA-Za-z])[ \t]?×[ \t]?(?=\d)")
 _BETWEEN_OPS = {"+": "加", "×": "乘", "*": "乘", "÷": "除以", "=": "等于"}
 # Relations before a number: ≥7.0, < 6.1, x≠0
-_RELATION = lazy_re(lambda: r"(≥|≤|≠|≈|>=|<=|>|<)[ \t]?(?=[-+±]?\d)")
+_RELATION = lazy_re(r"(≥|≤|≠|≈|>=|<=|>|<)[ \t]?(?=[-+±]?\d)")
 _REL_WORDS = {
     "≥": "大于等于",
     ">=": "大于等于",
@@ -32,23 +32,23 @@ _REL_WORDS = {
     ">": "大于",
     "<": "小于",
 }
-_PLUS_MINUS = lazy_re(lambda: r"±(?=\d)")
+_PLUS_MINUS = lazy_re(r"±(?=\d)")
 # 10^24 and 10²: powers
-_POWER = lazy_re(lambda: r"(?<=[\dA-Za-z])\^(-?\d+)")
+_POWER = lazy_re(r"(?<=[\dA-Za-z])\^(-?\d+)")
 _SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
-_SUPER_POWER = lazy_re(lambda: r"(?<=[\d])([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)")
+_SUPER_POWER = lazy_re(r"(?<=[\d])([⁰¹²³⁴⁵⁶⁷⁸⁹⁻]+)")
 # 30+ with no number after: 三十多
-_N_PLUS = lazy_re(lambda: r"(?<=\d)\+(?![\d+])")
+_N_PLUS = lazy_re(r"(?<=\d)\+(?![\d+])")
 # 3又1/2 → 三又二分之一
-_MIXED = lazy_re(lambda: r"(?<![\d.])(\d+)又(\d+)/(\d+)(?![\d/])")
+_MIXED = lazy_re(r"(?<![\d.])(\d+)又(\d+)/(\d+)(?![\d/])")
 # A/B is a fraction unless it is part of a code, URL or unit (km/h was spelled already)
-_FRACTION = lazy_re(lambda: r"(?<![\d./A-Za-z])(\d+)/(\d+)(?![\d/A-Za-z])")
+_FRACTION = lazy_re(r"(?<![\d./A-Za-z])(\d+)/(\d+)(?![\d/A-Za-z])")
 # Rates over a power of ten: 15.1/10万 → 十万分之十五点一, 3.5/1000 → 一千分之三点五
-_RATE = lazy_re(lambda: r"(?<![\d./A-Za-z])(\d+(?:\.\d+)?)/(10*)([万萬亿億]?)(?![\d/A-Za-z.])")
+_RATE = lazy_re(r"(?<![\d./A-Za-z])(\d+(?:\.\d+)?)/(10*)([万萬亿億]?)(?![\d/A-Za-z.])")
 
 
 # every symbol one of the subs below reads
-_ANY_SYMBOL = lazy_re(lambda: r"[+×*÷=≥≤≠≈><±^⁰¹²³⁴⁵⁶⁷⁸⁹⁻]")
+_ANY_SYMBOL = lazy_re(r"[+×*÷=≥≤≠≈><±^⁰¹²³⁴⁵⁶⁷⁸⁹⁻]")
 
 
 def _exponent(n: str) -> str:

@@ -27,8 +27,8 @@ _LINK = lazy_re(
     )
 )
 _TRAILING_PUNCT = ".,;:!?'"
-_EMPTY_BRACKETS = lazy_re(lambda: r"（\s*）|\(\s*\)|【\s*】|\[\s*\]")
-_DANGLING_COLON = lazy_re(lambda: r"[：:]\s*(?=$|[。，、；！？,;!?）)\n])")
+_EMPTY_BRACKETS = lazy_re(r"（\s*）|\(\s*\)|【\s*】|\[\s*\]")
+_DANGLING_COLON = lazy_re(r"[：:]\s*(?=$|[。，、；！？,;!?）)\n])")
 
 
 def extract_links(text: str) -> tuple[str, list[str]]:
@@ -62,12 +62,12 @@ def remove_links(text: str) -> str:
 
 
 # --- Latin-only sentences ---------------------------------------------------------------
-_SPAN = lazy_re(lambda: r"[^。！？；!?\n“”「」『』\"：]+")
-_HAS_CJK = lazy_re(lambda: r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
-_LATIN_WORD = lazy_re(lambda: r"[A-Za-z]+(?:'[A-Za-z]+)?")
-_HAS_DIGIT = lazy_re(lambda: r"\d")
+_SPAN = lazy_re(r"[^。！？；!?\n“”「」『』\"：]+")
+_HAS_CJK = lazy_re(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]")
+_LATIN_WORD = lazy_re(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_HAS_DIGIT = lazy_re(r"\d")
 MASK_BASE = 0xE000  # Private Use Area: no rule ever matches these characters
-_MASKED = lazy_re(lambda: "[\ue000-\uf8ff]")
+_MASKED = lazy_re("[\ue000-\uf8ff]")
 
 
 def mask_latin_sentences(text: str, store: list[str]) -> str:
@@ -126,7 +126,7 @@ _ADJACENT = lazy_re(
 
 
 # A blank before a number, and the character before that blank
-_GAP_BEFORE_NUMBER = lazy_re(lambda: r"(.)[ \t](?=[-+]?\d)")
+_GAP_BEFORE_NUMBER = lazy_re(r"(.)[ \t](?=[-+]?\d)")
 
 
 @cache
@@ -189,10 +189,10 @@ _BLANKS_AROUND = lazy_re(
         rf"(?P<pre>(?<![\dA-Za-z]){BLANK}+|(?<=[A-Za-z]){BLANK}+(?=[-+±]?\d))?(?P<tok>{_TOKEN})(?P<post>{BLANK}+(?![\d \tA-Za-z]))?"
     )
 )
-_TOKEN_BLANKS = lazy_re(lambda: r"[ \t]+")
+_TOKEN_BLANKS = lazy_re(r"[ \t]+")
 # Three or more single digits each one blank apart are one number set in letter-spaced type
-_SPACED_DIGITS = lazy_re(lambda: r"(?<![\d.,:/\-])\d(?:[ \t]\d){2,}(?![\d.,:/\-])")
-_ANY_DIGIT = lazy_re(lambda: r"\d")
+_SPACED_DIGITS = lazy_re(r"(?<![\d.,:/\-])\d(?:[ \t]\d){2,}(?![\d.,:/\-])")
+_ANY_DIGIT = lazy_re(r"\d")
 
 
 def delete_blanks_around_numbers(text: str) -> str:
@@ -216,7 +216,7 @@ def delete_blanks_around_numbers(text: str) -> str:
 
 # --- after the rules ------------------------------------------------------------------------
 # Superscript digits not after a number or unit are footnote marks: not spoken.
-_STRAY_SUPERSCRIPT = lazy_re(lambda: r"(?<![A-Za-z])[⁰¹²³⁴-⁹]+")
+_STRAY_SUPERSCRIPT = lazy_re(r"(?<![A-Za-z])[⁰¹²³⁴-⁹]+")
 
 
 def drop_stray_superscripts(text: str) -> str:

@@ -39,9 +39,9 @@ def _score_patterns(
     return cued, listed, re.compile(rf"[ \t]?{cue_after}")
 
 
-_LIST_PAIR = lazy_re(lambda: r"(\d+)[:\-–](\d+)")
+_LIST_PAIR = lazy_re(r"(\d+)[:\-–](\d+)")
 # 以 before a list of two or more pairs: set scores (以7-6、6-2), not a range (以10-20倍)
-_YI_LIST = lazy_re(lambda: r"(?<=以)((?:\d+[:\-–]\d+[、，,])+\d+[:\-–]\d+)(?![\d:.])")
+_YI_LIST = lazy_re(r"(?<=以)((?:\d+[:\-–]\d+[、，,])+\d+[:\-–]\d+)(?![\d:.])")
 _RATIO_CUED = lazy_re(lambda: rf"(?P<cue>{_RATIO_BEFORE}[为為是达達约約]{{0,2}}){_CHAIN}(?![\d.])")
 # The next score of a list: 六比二、7:5
 _SCORE_LIST = lazy_re(
@@ -50,8 +50,8 @@ _SCORE_LIST = lazy_re(
     )
 )
 # Without a cue: a chain with a one-digit part (1:2:3, 4:1) or a known aspect ratio
-_ASPECT = lazy_re(lambda: r"(?<![\d:.])(4:3|16:9|16:10|21:9|32:9|3:2|9:16|1:1)(?![\d:])")
-_BARE = lazy_re(lambda: r"(?<![\d:.])(\d+(?::\d+)+)(?![\d.]|:\d)")
+_ASPECT = lazy_re(r"(?<![\d:.])(4:3|16:9|16:10|21:9|32:9|3:2|9:16|1:1)(?![\d:])")
+_BARE = lazy_re(r"(?<![\d:.])(\d+(?::\d+)+)(?![\d.]|:\d)")
 
 
 def _ratio(chain: str) -> str:
