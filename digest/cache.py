@@ -200,13 +200,16 @@ def _refuse_constant(name: str) -> Any:
     raise BadEntry(f"metadata contains {name}")
 
 
-def encode_meta(key: str, speech: Speech, fields: Mapping[str, Any] | None = None) -> bytes:
-    """The metadata file of an entry (see the module docstring)."""
+def encode_meta(
+    key: str, speech: Speech, fields: Mapping[str, Any] | None, audio_sha256: str
+) -> bytes:
+    """The metadata file of an entry (see the module docstring); `audio_sha256` is the
+    digest of `speech.audio`."""
     stored = {"boundaries": [asdict(b) for b in speech.boundaries], **(fields or {})}
     document = {
         "format": FORMAT,
         "key": key,
-        "audio": {"sha256": _sha256(speech.audio), "bytes": len(speech.audio)},
+        "audio": {"sha256": audio_sha256, "bytes": len(speech.audio)},
         "fields": stored,
         "fields_sha256": _sha256(_canonical(stored)),
     }
@@ -278,7 +281,8 @@ class ClipCache:
         if self.root is None:
             return None
         audio_path, meta_path = self._paths(key)
-        meta = encode_meta(key, speech, fields)
+        digest = _sha256(speech.audio)  # in the metadata, and in the StoredClip returned
+        meta = encode_meta(key, speech, fields, digest)
         try:
             folder = audio_path.parent
             if folder.is_symlink():
@@ -296,7 +300,7 @@ class ClipCache:
                     f"({exc.strerror or exc}); carrying on without caching"
                 )
             return None
-        return StoredClip(audio_path, _sha256(speech.audio))
+        return StoredClip(audio_path, digest)
 
 
 # --------------------------------------------------------------------------- maintenance
