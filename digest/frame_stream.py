@@ -204,17 +204,26 @@ class FrameStream:
         return FrameStream(tuple(head)), FrameStream(tuple(rest))
 
     def write(self, handle: BinaryIO) -> None:
-        """Write a CBR Info frame (exact duration, seek table) and then the frames."""
-        handle.write(self.info_frame())
-        for chunk in self.chunks():
+        """Write a CBR Info frame (exact duration, seek table) and then the frames.
+
+        The Info frame copies the header of the first frame, taken from the first
+        chunk written (the gain leaves headers alone), so no clip is read twice."""
+        chunks = self.chunks()
+        first = next((chunk for chunk in chunks if chunk), b"")
+        handle.write(self._info_frame(first))
+        handle.write(first)
+        for chunk in chunks:
             handle.write(chunk)
 
     def info_frame(self) -> bytes:
         """The Xing/Info frame that goes in front of this stream (see mp3.info_frame)."""
         first = next((part for part in self.parts if part.count), None)
-        if first is None:
+        return self._info_frame(first.read_data() if first is not None else b"")
+
+    def _info_frame(self, first_frames: bytes) -> bytes:
+        if not first_frames:
             return b""
-        return info_frame(first.read_data()[:4], self.count, self.byte_length)
+        return info_frame(first_frames[:4], self.count, self.byte_length)
 
 
 def _fixed_frame_length(fmt: FrameFormat) -> int:
