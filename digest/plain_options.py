@@ -8,7 +8,8 @@ Importing pydantic for that costs about 50 ms of CPU, more than the rest of a on
 `PlainOptions` defers typer's coercion to the first value that needs it: an option left out
 is None without any (as in typer), a string given to a `str` option is its own value
 (typer's adapter returns `str(value)`), and plain numbers and paths are converted as typer
-would (`_plain_value`). Every other value goes to typer's own coercion, built then. With a typer that does not coerce this way, the class is plain `TyperCommand`.
+would (`_plain_value`). Every other value goes to typer's own coercion, built then. With a
+typer that does not coerce this way, the class is plain `TyperCommand`.
 tests/test_startup.py checks that `digest normalize` imports no pydantic.
 """
 
