@@ -7,14 +7,14 @@ Used by benchmarks and tests that need a real process (timing, signals).
 
 import sys
 
-from digest.cli import app
+from digest.cli import main as digest_main
 from digest_testing.fake_edge import point_edge_tts_at
 
 
 def main() -> None:
     base_url, *arguments = sys.argv[1:]
     with point_edge_tts_at(base_url):
-        app(arguments, prog_name="digest")
+        digest_main(arguments)  # as the console script runs it
 
 
 if __name__ == "__main__":
