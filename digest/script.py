@@ -9,11 +9,13 @@ a cut mid-sentence is audible.
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
 
 from digest.article import Article
 from digest.sentences import CLOSERS, SENTENCE_END, is_speakable, sentence_spans, split_sentences
@@ -194,3 +196,259 @@ def chunk_sentences(sentences: list[str], max_chars: int = MAX_CHUNK_CHARS) -> l
         else:
             merged.append(chunk)
     return [c for c in merged if is_speakable(c)]
+
+
+# A script of at least this many rounds of requests (chunks per request slot) is
+# left as chunked: its last, partly filled round is then a small share of the whole.
+BALANCED_ROUNDS = 4
+# Latencies per request, in characters of speech, at which a balanced plan must end
+# no later than the plan it replaces (the last stands for "latency only"): the
+# service's latency is not known here, so the plan must not lose at any of them.
+_LATENCIES = (0, 25, 50, 100, 200, 400, 800, 1_000_000)
+
+
+def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS) -> Script:
+    """The script re-chunked so that `slots` concurrent request slots finish together.
+
+    Chunks are synthesized longest first on `slots` slots, each request costing a
+    latency plus time per character.  A short script leaves slots idle: 10 chunks on
+    6 slots are a full round and a round of 4, and the episode waits for the last
+    round's longest chunk.  So the script is re-planned into `rounds * slots` chunks
+    (rounds = ceil(chunks / slots)): every slot makes as many requests as the busiest
+    one made before, so no slot pays more latency, and the extra chunks go one at a
+    time to the chapter whose chunks are longest on average (ties: the earlier).
+    Each chapter that gets more chunks is cut anew at sentence ends into pieces as
+    even as the sentences allow (the longest as short as possible, then the squares
+    of the lengths as small as possible); a chapter keeping its count is re-cut only
+    while it holds the script's longest chunk and a re-cut makes that shorter, and
+    otherwise keeps its chunks exactly (their clips are in the cache).  Chunks never
+    cross chapters, every chunk fits `max_chars`, and none is mostly punctuation
+    ("他停了很久……" alone is refused as dead air).
+
+    The new plan is kept only if its longest-first schedule ends no later than the
+    old one's at every latency in `_LATENCIES`; otherwise, and for scripts of
+    `BALANCED_ROUNDS` rounds or more (whose last round is a small share), for fewer
+    than 2 slots and for an empty script, the same script object is returned.
+    Pure and deterministic, so a re-run hits the clip cache.
+    """
+    count = script.chunk_count
+    if slots < 2 or count == 0:
+        return script
+    rounds = -(-count // slots)
+    if rounds >= BALANCED_ROUNDS:
+        return script
+    chapters = [_ChapterText.of(chapter.chunks) for chapter in script.chapters]
+    counts = _apportion(chapters, rounds * slots - count, max_chars)
+    apportioned = [
+        chapter.chunks if wanted == len(chapter.chunks) else chapter.cut(wanted, max_chars)
+        for chapter, wanted in zip(chapters, counts)
+    ]
+    before = _lengths(c.chunks for c in chapters)
+    # The plan with the longest chunk shortened, failing that the plan without.
+    for plan in (_recut_longest(chapters, apportioned, counts, max_chars), apportioned):
+        if plan == [c.chunks for c in chapters]:
+            continue
+        after = _lengths(plan)
+        if all(
+            _longest_first(after, slots, latency) <= _longest_first(before, slots, latency)
+            for latency in _LATENCIES
+        ):
+            return replace(
+                script,
+                chapters=tuple(
+                    replace(chapter, chunks=chunks)
+                    for chapter, chunks in zip(script.chapters, plan)
+                ),
+            )
+    return script
+
+
+def _apportion(chapters: list[_ChapterText], extra: int, max_chars: int) -> list[int]:
+    """How many chunks each chapter gets: its own count, plus `extra` handed out one at
+    a time to the chapter whose chunks are longest on average (ties: the earlier one)
+    among those whose sentences can make one more piece."""
+    counts = [len(chapter.chunks) for chapter in chapters]
+    totals = [sum(len(chunk) for chunk in chapter.chunks) for chapter in chapters]
+    full: set[int] = set()
+    for _ in range(extra):
+        open_ = [i for i in range(len(chapters)) if i not in full]
+        while open_:
+            index = max(open_, key=lambda i: (Fraction(totals[i], counts[i]), -i))
+            if chapters[index].cut(counts[index] + 1, max_chars) is not None:
+                counts[index] += 1
+                break
+            full.add(index)
+            open_.remove(index)
+        if not open_:
+            break
+    return counts
+
+
+def _recut_longest(
+    chapters: list[_ChapterText],
+    plan: list[tuple[str, ...]],
+    counts: list[int],
+    max_chars: int,
+) -> list[tuple[str, ...]]:
+    """`plan` with the chapters that kept their count re-cut evenly while one of them
+    holds the script's longest chunk and the even cut makes that chunk shorter."""
+    plan = list(plan)
+    recut = {i for i, chapter in enumerate(chapters) if counts[i] != len(chapter.chunks)}
+    while True:
+        longest = max(_lengths(plan))
+        holders = [i for i, chunks in enumerate(plan) if max(map(len, chunks)) == longest]
+        if any(i in recut for i in holders):
+            return plan  # already cut as evenly as its sentences allow
+        even = {i: chapters[i].cut(counts[i], max_chars) for i in holders}
+        if any(chunks is None or max(map(len, chunks)) >= longest for chunks in even.values()):
+            return plan
+        for i, chunks in even.items():
+            plan[i] = chunks
+            recut.add(i)
+
+
+@dataclass(frozen=True)
+class _ChapterText:
+    """A chapter's spoken text as the units chunks can be cut between.
+
+    `text` is the chapter's chunks joined as `chunk_sentences` joins its sentences
+    (`_join`), and `units` are the (start, end) offsets in it of the sentences in each
+    chunk: a chunk may end after any of them and the next begin at the following one,
+    dropping only the blank between them (which `_join` puts back).
+    """
+
+    chunks: tuple[str, ...]
+    text: str
+    units: tuple[tuple[int, int], ...]
+    # Memos: a chapter is cut to the same count more than once while chunks are handed out.
+    _cuts: dict[tuple[int, int], tuple[str, ...] | None] = field(
+        default_factory=dict, compare=False
+    )
+    _runs_by_limit: dict[int, dict[tuple[int, int], int]] = field(
+        default_factory=dict, compare=False
+    )
+
+    @classmethod
+    def of(cls, chunks: Sequence[str]) -> _ChapterText:
+        text, units = "", []
+        for chunk in chunks:
+            offset = len(_join(text, chunk)) - len(chunk) if text else 0
+            text = _join(text, chunk) if text else chunk
+            units.extend((offset + start, offset + end) for start, end in _unit_spans(chunk))
+        return cls(tuple(chunks), text, tuple(units))
+
+    def cut(self, count: int, max_chars: int) -> tuple[str, ...] | None:
+        """The chapter in exactly `count` chunks of whole units, as even as can be: the
+        longest as short as possible, then the sum of squared lengths as small as
+        possible (ties: the earlier cuts).  None if no such chunks fit `max_chars`
+        and are mostly speakable, or if the cut would not give back the same text."""
+        if (count, max_chars) not in self._cuts:
+            self._cuts[(count, max_chars)] = self._cut(count, max_chars)
+        return self._cuts[(count, max_chars)]
+
+    def _cut(self, count: int, max_chars: int) -> tuple[str, ...] | None:
+        bounds = _even_partition(self._pieces(max_chars), len(self.units), count)
+        if bounds is None:
+            return None
+        chunks = tuple(self.text[self.units[a][0] : self.units[b - 1][1]] for a, b in bounds)
+        if _ChapterText.of(chunks).text != self.text:  # a blank that _join does not restore
+            return None
+        return chunks
+
+    def _pieces(self, max_chars: int) -> dict[tuple[int, int], int]:
+        if max_chars not in self._runs_by_limit:
+            self._runs_by_limit[max_chars] = self._runs(max_chars)
+        return self._runs_by_limit[max_chars]
+
+    def _runs(self, max_chars: int) -> dict[tuple[int, int], int]:
+        """Every run of units [a, b) that may be a chunk, with its length: it fits
+        `max_chars` and is mostly speakable."""
+        # Running counts over the text, so a run's bytes and letters cost two lookups.
+        utf8, shown, speakable = [0], [0], [0]
+        for ch in self.text:
+            utf8.append(utf8[-1] + len(ch.encode("utf-8")))
+            shown.append(shown[-1] + (not ch.isspace()))
+            speakable.append(speakable[-1] + (unicodedata.category(ch)[0] in "LN"))
+        pieces: dict[tuple[int, int], int] = {}
+        for b in range(1, len(self.units) + 1):
+            end = self.units[b - 1][1]
+            for a in range(b - 1, -1, -1):
+                start = self.units[a][0]
+                if end - start > max_chars:
+                    break
+                fits = utf8[end] - utf8[start] <= MAX_CHUNK_BYTES
+                letters, marks = speakable[end] - speakable[start], shown[end] - shown[start]
+                if fits and 2 * letters >= marks > 0:  # as _mostly_speakable says
+                    pieces[(a, b)] = end - start
+        return pieces
+
+
+def _unit_spans(chunk: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of `chunk`, the first from 0 and the last to the
+    end, so that only blanks lie between them."""
+    spans = sentence_spans(chunk)
+    if len(spans) < 2:
+        return [(0, len(chunk))]
+    bounds = [(s.start, s.end) for s in spans]
+    bounds[0] = (0, bounds[0][1])
+    bounds[-1] = (bounds[-1][0], len(chunk))
+    return bounds
+
+
+def _even_partition(
+    pieces: dict[tuple[int, int], int], size: int, count: int
+) -> list[tuple[int, int]] | None:
+    """`count` consecutive runs [a, b) from `pieces` covering 0..size: the longest
+    as short as possible, then the sum of squared lengths as small as possible."""
+    if not 0 < count <= size:
+        return None
+    starts: dict[int, list[tuple[int, int]]] = {}  # b -> [(a, length)], a descending
+    for (a, b), length in pieces.items():
+        starts.setdefault(b, []).append((a, length))
+    infinite = math.inf
+    # Pass 1: the shortest possible longest piece.
+    longest = [0.0] + [infinite] * size
+    for _ in range(count):
+        row = [infinite] * (size + 1)
+        for b, runs in starts.items():
+            row[b] = min((max(longest[a], n) for a, n in runs), default=infinite)
+        longest = row
+    limit = longest[size]
+    if limit == infinite:
+        return None
+    # Pass 2: under that limit, the smallest sum of squares; remember the cuts.
+    cost: list[float] = [0.0] + [infinite] * size
+    choices: list[list[int]] = []
+    for _ in range(count):
+        row, choice = [infinite] * (size + 1), [-1] * (size + 1)
+        for b in sorted(starts):
+            for a, n in sorted(starts[b]):
+                if n <= limit and cost[a] + n * n < row[b]:
+                    row[b], choice[b] = cost[a] + n * n, a
+        cost = row
+        choices.append(choice)
+    bounds, b = [], size
+    for choice in reversed(choices):
+        a = choice[b]
+        bounds.append((a, b))
+        b = a
+    return bounds[::-1]
+
+
+def _mostly_speakable(text: str) -> bool:
+    """Are at least half of the characters letters or digits (blanks aside)?"""
+    shown = [ch for ch in text if not ch.isspace()]
+    return 2 * sum(unicodedata.category(ch)[0] in "LN" for ch in shown) >= len(shown) > 0
+
+
+def _lengths(chapters) -> list[int]:
+    return [len(chunk) for chunks in chapters for chunk in chunks]
+
+
+def _longest_first(lengths: list[int], slots: int, latency: float) -> float:
+    """When the last of these requests ends, each costing `latency` plus its length,
+    started longest first on whichever of `slots` frees first (as synthesis does)."""
+    ends = [0.0] * slots
+    for length in sorted(lengths, reverse=True):
+        heapq.heapreplace(ends, ends[0] + latency + length)
+    return max(ends)
