@@ -13,9 +13,8 @@ import heapq
 import math
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from fractions import Fraction
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from digest.article import Article
 from digest.sentences import CLOSERS, SENTENCE_END, is_speakable, sentence_spans, split_sentences
@@ -182,7 +181,7 @@ def chunk_sentences(sentences: list[str], max_chars: int = MAX_CHUNK_CHARS) -> l
     chunks: list[str] = []
     current = ""
     for unit in units:
-        if current and (not _fits(current + unit, max_chars) or len(current) >= target):
+        if current and (not _fits(_join(current, unit), max_chars) or len(current) >= target):
             chunks.append(current)
             current = ""
         current = _join(current, unit)
@@ -214,22 +213,26 @@ def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS)
     latency plus time per character.  A short script leaves slots idle: 10 chunks on
     6 slots are a full round and a round of 4, and the episode waits for the last
     round's longest chunk.  So the script is re-planned into `rounds * slots` chunks
-    (rounds = ceil(chunks / slots)): every slot makes as many requests as the busiest
-    one made before, so no slot pays more latency, and the extra chunks go one at a
-    time to the chapter whose chunks are longest on average (ties: the earlier).
-    Each chapter that gets more chunks is cut anew at sentence ends into pieces as
-    even as the sentences allow (the longest as short as possible, then the squares
-    of the lengths as small as possible); a chapter keeping its count is re-cut only
-    while it holds the script's longest chunk and a re-cut makes that shorter, and
-    otherwise keeps its chunks exactly (their clips are in the cache).  Chunks never
-    cross chapters, every chunk fits `max_chars`, and none is mostly punctuation
-    ("他停了很久……" alone is refused as dead air).
+    (rounds = ceil(chunks / slots)), the same number of rounds as before, so the
+    latency a slot pays does not grow; the extra chunks go one at a time to the
+    chapter whose chunks are longest on average (ties: the earlier one).  A chapter
+    given more chunks is cut anew at sentence ends, as evenly as its sentences allow
+    (the longest piece as short as possible, then the sum of squared lengths as
+    small as possible).  A chapter keeping its count keeps its chunks exactly (their
+    clips are in the cache), unless it holds the script's longest chunk and an even
+    cut shortens that.  Chunks never cross chapters, every new chunk fits
+    `max_chars`, and none is mostly punctuation ("他停了很久" before a long run of
+    "……" is mostly silence, and refused as dead air); the chapter's text, joined
+    as `chunk_sentences` joins sentences, stays the same.
 
-    The new plan is kept only if its longest-first schedule ends no later than the
-    old one's at every latency in `_LATENCIES`; otherwise, and for scripts of
-    `BALANCED_ROUNDS` rounds or more (whose last round is a small share), for fewer
-    than 2 slots and for an empty script, the same script object is returned.
-    Pure and deterministic, so a re-run hits the clip cache.
+    A plan is kept only if its longest-first schedule ends no later than the old
+    one's at every latency in `_LATENCIES` (longest first is not an exact
+    balancer: 4 chunks on 2 slots can still land 3 on one).  Failing that, the plan
+    without the re-cut of the longest chunk is tried, then plans with one extra
+    chunk fewer at a time.  If none passes, and for scripts of `BALANCED_ROUNDS`
+    rounds or more (whose last round is a small share), for fewer than 2 slots and
+    for an empty script, the same script object is returned.  Pure and
+    deterministic, so a re-run hits the clip cache.
     """
     count = script.chunk_count
     if slots < 2 or count == 0:
@@ -237,21 +240,14 @@ def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS)
     rounds = -(-count // slots)
     if rounds >= BALANCED_ROUNDS:
         return script
-    chapters = [_ChapterText.of(chapter.chunks) for chapter in script.chapters]
-    counts = _apportion(chapters, rounds * slots - count, max_chars)
-    apportioned = [
-        chapter.chunks if wanted == len(chapter.chunks) else chapter.cut(wanted, max_chars)
-        for chapter, wanted in zip(chapters, counts)
-    ]
-    before = _lengths(c.chunks for c in chapters)
-    # The plan with the longest chunk shortened, failing that the plan without.
-    for plan in (_recut_longest(chapters, apportioned, counts, max_chars), apportioned):
-        if plan == [c.chunks for c in chapters]:
-            continue
+    chapters = [_ChapterText(chapter.chunks) for chapter in script.chapters]
+    before = [chapter.chunks for chapter in chapters]
+    limits = [_longest_first(_lengths(before), slots, latency) for latency in _LATENCIES]
+    for plan in _plans(chapters, rounds * slots - count, max_chars):
         after = _lengths(plan)
-        if all(
-            _longest_first(after, slots, latency) <= _longest_first(before, slots, latency)
-            for latency in _LATENCIES
+        if plan != before and all(
+            _longest_first(after, slots, latency) <= limit
+            for latency, limit in zip(_LATENCIES, limits)
         ):
             return replace(
                 script,
@@ -263,25 +259,40 @@ def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS)
     return script
 
 
-def _apportion(chapters: list[_ChapterText], extra: int, max_chars: int) -> list[int]:
-    """How many chunks each chapter gets: its own count, plus `extra` handed out one at
-    a time to the chapter whose chunks are longest on average (ties: the earlier one)
-    among those whose sentences can make one more piece."""
+def _plans(
+    chapters: list[_ChapterText], extra: int, max_chars: int
+) -> Iterator[list[tuple[str, ...]]]:
+    """The chapters' chunks re-planned with `extra` more chunks, then with one fewer
+    extra chunk each time down to none; each plan first with the longest chunk
+    shortened by `_recut_longest`, then without."""
+    steps = _apportion(chapters, extra, max_chars)
+    for counts in reversed(steps):
+        apportioned = [
+            chapter.chunks if wanted == len(chapter.chunks) else chapter.cut(wanted, max_chars)
+            for chapter, wanted in zip(chapters, counts)
+        ]
+        yield _recut_longest(chapters, apportioned, counts, max_chars)
+        yield apportioned
+
+
+def _apportion(chapters: list[_ChapterText], extra: int, max_chars: int) -> list[list[int]]:
+    """How many chunks each chapter gets as up to `extra` chunks are handed out one at
+    a time, each to the chapter whose chunks are longest on average (ties: the earlier
+    one) among those whose sentences can make one more piece: the counts before the
+    first and after each."""
     counts = [len(chapter.chunks) for chapter in chapters]
     totals = [sum(len(chunk) for chunk in chapter.chunks) for chapter in chapters]
-    full: set[int] = set()
-    for _ in range(extra):
-        open_ = [i for i in range(len(chapters)) if i not in full]
-        while open_:
-            index = max(open_, key=lambda i: (Fraction(totals[i], counts[i]), -i))
-            if chapters[index].cut(counts[index] + 1, max_chars) is not None:
-                counts[index] += 1
-                break
-            full.add(index)
-            open_.remove(index)
-        if not open_:
-            break
-    return counts
+    steps = [list(counts)]
+    open_ = list(range(len(chapters)))
+    while open_ and len(steps) <= extra:
+        # Exact enough: equal ratios of small integers divide to equal floats.
+        index = max(open_, key=lambda i: (totals[i] / counts[i], -i))
+        if chapters[index].cut(counts[index] + 1, max_chars) is None:
+            open_.remove(index)  # one sentence, or no more cuts that fit and are speech
+            continue
+        counts[index] += 1
+        steps.append(list(counts))
+    return steps
 
 
 def _recut_longest(
@@ -307,35 +318,32 @@ def _recut_longest(
             recut.add(i)
 
 
-@dataclass(frozen=True)
 class _ChapterText:
     """A chapter's spoken text as the units chunks can be cut between.
 
     `text` is the chapter's chunks joined as `chunk_sentences` joins its sentences
     (`_join`), and `units` are the (start, end) offsets in it of the sentences in each
     chunk: a chunk may end after any of them and the next begin at the following one,
-    dropping only the blank between them (which `_join` puts back).
+    dropping only the blank between them (which `_join` puts back).  A plain class,
+    not a dataclass: this module is imported on every build, and a dataclass costs
+    about half a millisecond to create.
     """
 
-    chunks: tuple[str, ...]
-    text: str
-    units: tuple[tuple[int, int], ...]
-    # Memos: a chapter is cut to the same count more than once while chunks are handed out.
-    _cuts: dict[tuple[int, int], tuple[str, ...] | None] = field(
-        default_factory=dict, compare=False
-    )
-    _runs_by_limit: dict[int, dict[tuple[int, int], int]] = field(
-        default_factory=dict, compare=False
-    )
+    __slots__ = ("chunks", "text", "units", "_cuts", "_runs_by_limit")
 
-    @classmethod
-    def of(cls, chunks: Sequence[str]) -> _ChapterText:
+    def __init__(self, chunks: Sequence[str]):
         text, units = "", []
         for chunk in chunks:
             offset = len(_join(text, chunk)) - len(chunk) if text else 0
             text = _join(text, chunk) if text else chunk
             units.extend((offset + start, offset + end) for start, end in _unit_spans(chunk))
-        return cls(tuple(chunks), text, tuple(units))
+        self.chunks = tuple(chunks)
+        self.text = text
+        self.units = tuple(units)
+        # Memos: a chapter is cut to the same count more than once while chunks are
+        # handed out, and every cut of it looks at the same runs of units.
+        self._cuts: dict[tuple[int, int], tuple[str, ...] | None] = {}
+        self._runs_by_limit: dict[int, dict[tuple[int, int], int]] = {}
 
     def cut(self, count: int, max_chars: int) -> tuple[str, ...] | None:
         """The chapter in exactly `count` chunks of whole units, as even as can be: the
@@ -351,7 +359,7 @@ class _ChapterText:
         if bounds is None:
             return None
         chunks = tuple(self.text[self.units[a][0] : self.units[b - 1][1]] for a, b in bounds)
-        if _ChapterText.of(chunks).text != self.text:  # a blank that _join does not restore
+        if _ChapterText(chunks).text != self.text:  # a blank that _join does not restore
             return None
         return chunks
 

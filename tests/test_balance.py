@@ -224,6 +224,20 @@ def test_latin_text_keeps_its_spaces_across_new_cuts():
     assert_same_speech(script, balanced)
 
 
+def test_a_plan_that_puts_more_requests_on_one_slot_is_refused():
+    """Chapter 1 could be cut into 60 + 41 + 4 (4 chunks, 2 rounds on 2 slots), but
+    longest first would queue 41, 7 and 4 on one slot: three latencies instead of two."""
+    script = Script(
+        title="标题",
+        locale="zh-CN",
+        chapters=(
+            ScriptChapter("一", ("甲" * 59 + "。", "乙" * 40 + "。丙丙丙。")),
+            ScriptChapter("二", ("丁" * 6 + "。",)),
+        ),
+    )
+    assert balance_chunks(script, 2) is script
+
+
 # -- any script --------------------------------------------------------------------------
 
 _SENTENCE = st.one_of(
