@@ -348,14 +348,16 @@ class _ChapterText:
     def cut(self, count: int, max_chars: int) -> tuple[str, ...] | None:
         """The chapter in exactly `count` chunks of whole units, as even as can be: the
         longest as short as possible, then the sum of squared lengths as small as
-        possible (ties: the earlier cuts).  None if no such chunks fit `max_chars`
-        and are mostly speakable, or if the cut would not give back the same text."""
+        possible (ties broken the same way every time).  None if no such chunks fit
+        `max_chars` and are mostly speakable (at least half of their non-blank
+        characters letters or digits), or if the cut would not give back the same
+        text."""
         if (count, max_chars) not in self._cuts:
             self._cuts[(count, max_chars)] = self._cut(count, max_chars)
         return self._cuts[(count, max_chars)]
 
     def _cut(self, count: int, max_chars: int) -> tuple[str, ...] | None:
-        bounds = _even_partition(self._pieces(max_chars), len(self.units), count)
+        bounds = _even_partition(self._runs(max_chars), len(self.units), count)
         if bounds is None:
             return None
         chunks = tuple(self.text[self.units[a][0] : self.units[b - 1][1]] for a, b in bounds)
@@ -363,14 +365,15 @@ class _ChapterText:
             return None
         return chunks
 
-    def _pieces(self, max_chars: int) -> dict[tuple[int, int], int]:
+    def _runs(self, max_chars: int) -> dict[tuple[int, int], int]:
         if max_chars not in self._runs_by_limit:
-            self._runs_by_limit[max_chars] = self._runs(max_chars)
+            self._runs_by_limit[max_chars] = self._find_runs(max_chars)
         return self._runs_by_limit[max_chars]
 
-    def _runs(self, max_chars: int) -> dict[tuple[int, int], int]:
+    def _find_runs(self, max_chars: int) -> dict[tuple[int, int], int]:
         """Every run of units [a, b) that may be a chunk, with its length: it fits
-        `max_chars` and is mostly speakable."""
+        `max_chars` and at least half of its non-blank characters are letters or
+        digits (a piece mostly of "……" is mostly silence: dead air)."""
         # Running counts over the text, so a run's bytes and letters cost two lookups.
         utf8, shown, speakable = [0], [0], [0]
         for ch in self.text:
@@ -386,7 +389,7 @@ class _ChapterText:
                     break
                 fits = utf8[end] - utf8[start] <= MAX_CHUNK_BYTES
                 letters, marks = speakable[end] - speakable[start], shown[end] - shown[start]
-                if fits and 2 * letters >= marks > 0:  # as _mostly_speakable says
+                if fits and 2 * letters >= marks > 0:  # mostly speakable: see the class
                     pieces[(a, b)] = end - start
         return pieces
 
@@ -410,7 +413,7 @@ def _even_partition(
     as short as possible, then the sum of squared lengths as small as possible."""
     if not 0 < count <= size:
         return None
-    starts: dict[int, list[tuple[int, int]]] = {}  # b -> [(a, length)], a descending
+    starts: dict[int, list[tuple[int, int]]] = {}  # b -> [(a, length)]
     for (a, b), length in pieces.items():
         starts.setdefault(b, []).append((a, length))
     infinite = math.inf
@@ -441,12 +444,6 @@ def _even_partition(
         bounds.append((a, b))
         b = a
     return bounds[::-1]
-
-
-def _mostly_speakable(text: str) -> bool:
-    """Are at least half of the characters letters or digits (blanks aside)?"""
-    shown = [ch for ch in text if not ch.isspace()]
-    return 2 * sum(unicodedata.category(ch)[0] in "LN" for ch in shown) >= len(shown) > 0
 
 
 def _lengths(chapters) -> list[int]:

@@ -238,6 +238,18 @@ def test_a_plan_that_puts_more_requests_on_one_slot_is_refused():
     assert balance_chunks(script, 2) is script
 
 
+def test_a_blank_that_join_would_not_restore_is_never_cut_at():
+    """A hand-made chunk with two blanks after "!": a cut there would lose one."""
+
+    def script(first: str) -> Script:
+        return Script("t", "en-US", (ScriptChapter("one", (first, "Okay then!")),))
+
+    one_blank = script("Hi there, my friend! And here is the next one!")
+    assert [len(c) for c in balance_chunks(one_blank, 4).chapters[0].chunks] == [20, 25, 10]
+    two_blanks = script("Hi there, my friend!  And here is the next one!")
+    assert balance_chunks(two_blanks, 4) is two_blanks
+
+
 # -- any script --------------------------------------------------------------------------
 
 _SENTENCE = st.one_of(
