@@ -204,6 +204,10 @@ BALANCED_ROUNDS = 4
 # no later than the plan it replaces (the last stands for "latency only"): the
 # service's latency is not known here, so the plan must not lose at any of them.
 _LATENCIES = (0, 25, 50, 100, 200, 400, 800, 1_000_000)
+# The shortest chunk balancing makes: each cut adds a pause between clips
+# (episode.CHUNK_PAUSE, 0.4 s) and saves at most half the chunk's synthesis time,
+# so a short article is not chopped into a string of one-sentence requests.
+MIN_BALANCED_CHARS = 60
 
 
 def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS) -> Script:
@@ -221,9 +225,10 @@ def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS)
     small as possible).  A chapter keeping its count keeps its chunks exactly (their
     clips are in the cache), unless it holds the script's longest chunk and an even
     cut shortens that.  Chunks never cross chapters, every new chunk fits
-    `max_chars`, and none is mostly punctuation ("他停了很久" before a long run of
-    "……" is mostly silence, and refused as dead air); the chapter's text, joined
-    as `chunk_sentences` joins sentences, stays the same.
+    `max_chars` and is at least `MIN_BALANCED_CHARS` long, and none is mostly
+    punctuation ("他停了很久" before a long run of "……" is mostly silence, and
+    refused as dead air); the chapter's text, joined as `chunk_sentences` joins
+    sentences, stays the same.
 
     A plan is kept only if its longest-first schedule ends no later than the old
     one's at every latency in `_LATENCIES` (longest first is not an exact
@@ -372,8 +377,9 @@ class _ChapterText:
 
     def _find_runs(self, max_chars: int) -> dict[tuple[int, int], int]:
         """Every run of units [a, b) that may be a chunk, with its length: it fits
-        `max_chars` and at least half of its non-blank characters are letters or
-        digits (a piece mostly of "……" is mostly silence: dead air)."""
+        `max_chars`, it is the whole chapter or at least `MIN_BALANCED_CHARS` long,
+        and at least half of its non-blank characters are letters or digits (a piece
+        mostly of "……" is mostly silence: dead air)."""
         # Running counts over the text, so a run's bytes and letters cost two lookups.
         utf8, shown, speakable = [0], [0], [0]
         for ch in self.text:
@@ -389,7 +395,10 @@ class _ChapterText:
                     break
                 fits = utf8[end] - utf8[start] <= MAX_CHUNK_BYTES
                 letters, marks = speakable[end] - speakable[start], shown[end] - shown[start]
-                if fits and 2 * letters >= marks > 0:  # mostly speakable: see the class
+                whole = a == 0 and b == len(self.units)
+                if end - start < MIN_BALANCED_CHARS and not whole:
+                    continue
+                if fits and 2 * letters >= marks > 0:
                     pieces[(a, b)] = end - start
         return pieces
 

@@ -21,6 +21,7 @@ from digest.script import (
     _LATENCIES,
     BALANCED_ROUNDS,
     MAX_CHUNK_CHARS,
+    MIN_BALANCED_CHARS,
     Line,
     Script,
     ScriptChapter,
@@ -101,6 +102,7 @@ def assert_same_speech(before: Script, after: Script, max_chars: int = MAX_CHUNK
             assert _fits(chunk, max_chars)
             if chunk not in old.chunks:
                 assert not mostly_punctuation(chunk), chunk
+                assert len(chunk) >= MIN_BALANCED_CHARS or new.chunks == (chunk,)
 
 
 def assert_no_later(before: Script, after: Script, slots: int) -> None:
@@ -203,13 +205,19 @@ def test_a_chapter_of_one_sentence_is_never_cut():
     assert_same_speech(script, balanced)
 
 
+def test_a_short_article_is_not_chopped_into_one_sentence_requests():
+    script = script_of(sentences(6, 25))  # 150 characters: 6 slots could take 6 sentences
+    balanced = balance_chunks(script, SLOTS)
+    assert [len(c) for c in balanced.chapters[0].chunks] == [75, 75]
+    assert_same_speech(script, balanced)
+
+
 def test_a_long_pause_is_never_sent_alone():
-    pause = "他停了很久" + "……" * 6  # alone: mostly silence, refused as dead air
-    script = script_of(
-        ["今天的节目现在开始，我们先聊第一件事。", pause, "然后继续说话，一直说到节目结束。"]
-    )
+    pause = "他停了很久" + "……" * 30  # alone: mostly silence, refused as dead air
+    opening = "今天的节目现在开始，我们先聊第一件事，" * 5 + "这是开场。"
+    closing = "然后继续说话，一直说到节目结束，" * 6 + "谢谢收听。"
+    script = script_of([opening, pause, closing])
     balanced = balance_chunks(script, 3)
-    assert [len(c) for c in balanced.chapters[0].chunks] != [len(pause)]
     assert len(balanced.chapters[0].chunks) == 2  # three pieces would leave the pause alone
     assert not any(mostly_punctuation(c) for c in balanced.chapters[0].chunks)
     assert_same_speech(script, balanced)
@@ -240,13 +248,15 @@ def test_a_plan_that_puts_more_requests_on_one_slot_is_refused():
 
 def test_a_blank_that_join_would_not_restore_is_never_cut_at():
     """A hand-made chunk with two blanks after "!": a cut there would lose one."""
+    first, second = "Hi there, my good friend, " * 3 + "hi!", "Here is the next one, " * 3 + "ok!"
+    last = "Okay then, " * 6 + "bye!"
 
-    def script(first: str) -> Script:
-        return Script("t", "en-US", (ScriptChapter("one", (first, "Okay then!")),))
+    def script(text: str) -> Script:
+        return Script("t", "en-US", (ScriptChapter("one", (text, last)),))
 
-    one_blank = script("Hi there, my friend! And here is the next one!")
-    assert [len(c) for c in balance_chunks(one_blank, 4).chapters[0].chunks] == [20, 25, 10]
-    two_blanks = script("Hi there, my friend!  And here is the next one!")
+    one_blank = script(f"{first} {second}")
+    assert balance_chunks(one_blank, 4).chapters[0].chunks == (first, second, last)
+    two_blanks = script(f"{first}  {second}")
     assert balance_chunks(two_blanks, 4) is two_blanks
 
 
