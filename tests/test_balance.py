@@ -41,9 +41,10 @@ LATENCY_CHARS = 0.5 / (0.192 / 20)
 
 
 def _scale_module():
-    spec = importlib.util.spec_from_file_location("scale", ROOT / "benchmarks" / "scale.py")
+    name = "benchmarks_scale_for_balance"
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "scale.py")
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("scale", module)  # dataclasses look their module up
+    sys.modules[name] = module  # its dataclasses look their module up
     spec.loader.exec_module(module)
     return module
 
