@@ -232,7 +232,7 @@ def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS)
 
     A plan is kept only if its longest-first schedule ends no later than the old
     one's at every latency in `_LATENCIES` (longest first is not an exact
-    balancer: 4 chunks on 2 slots can still land 3 on one).  Failing that, the plan
+    balancer: 4 chunks on 2 slots can still land 3 on one), and sooner at one.  Failing that, the plan
     without the re-cut of the longest chunk is tried, then plans with one extra
     chunk fewer at a time.  If none passes, and for scripts of `BALANCED_ROUNDS`
     rounds or more (whose last round is a small share), for fewer than 2 slots and
@@ -249,11 +249,10 @@ def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS)
     before = [chapter.chunks for chapter in chapters]
     limits = [_longest_first(_lengths(before), slots, latency) for latency in _LATENCIES]
     for plan in _plans(chapters, rounds * slots - count, max_chars):
-        after = _lengths(plan)
-        if plan != before and all(
-            _longest_first(after, slots, latency) <= limit
-            for latency, limit in zip(_LATENCIES, limits)
-        ):
+        ends = [_longest_first(_lengths(plan), slots, latency) for latency in _LATENCIES]
+        # No later at any latency, and sooner at one: a plan that gains nothing would
+        # only cost the clips of the chunks it changes.
+        if all(map(float.__le__, ends, limits)) and any(map(float.__lt__, ends, limits)):
             return replace(
                 script,
                 chapters=tuple(
