@@ -39,6 +39,7 @@ from digest.pipeline import (
     report_loudness,
     report_throttling,
     run_interruptible,
+    spread_over_requests,
 )
 from digest.script import (
     Line,
@@ -408,14 +409,21 @@ def build_briefing(
     for index, speaker in enumerate(speakers):
         groups.setdefault(speaker, []).append(index)
     stats = SynthesisStats()
-    total_chunks = sum(s.script.chunk_count for s in plan.segments)
+    # One run per speaker, its chunks evened over the request slots (pipeline.spread_over_requests).
+    runs = []
+    for speaker, members in groups.items():
+        chapters = tuple(c for i in members for c in plan.segments[i].script.chapters)
+        script = Script(plan.title, speaker.locale, chapters)
+        runs.append(
+            (speaker, members, spread_over_requests(script, engine, concurrency, build.chunk_chars))
+        )
+    total_chunks = sum(script.chunk_count for _, _, script in runs)
+    spoken: dict[int, tuple[ScriptChapter, ...]] = {}  # each segment's chapters as spoken
 
     async def speak_all():
         done_before = 0
         clips_by_segment: dict[int, list] = {}
-        for speaker, members in groups.items():
-            chapters = tuple(c for i in members for c in plan.segments[i].script.chapters)
-            script = Script(plan.title, speaker.locale, chapters)
+        for speaker, members, script in runs:
             offset = done_before
             tick = (
                 (lambda done, total, offset=offset: progress(offset + done, total_chunks))
@@ -438,6 +446,7 @@ def build_briefing(
             for i in members:
                 count = len(plan.segments[i].script.chapters)
                 clips_by_segment[i] = clips[position : position + count]
+                spoken[i] = script.chapters[position : position + count]
                 position += count
         return clips_by_segment
 
@@ -447,12 +456,12 @@ def build_briefing(
         close_engine(engine)  # e.g. the offline engine's espeak workers
     report_throttling(stats, warn)
     chapters, clips, gaps = [], [], []
-    for index, segment in enumerate(plan.segments):
+    for index in range(len(plan.segments)):
         last_segment = index == len(plan.segments) - 1
-        for number, chapter in enumerate(segment.script.chapters):
+        for number, chapter in enumerate(spoken[index]):
             chapters.append(chapter)
             clips.append(clips_by_segment[index][number])
-            end_of_segment = number == len(segment.script.chapters) - 1
+            end_of_segment = number == len(spoken[index]) - 1
             if end_of_segment:
                 gaps.append(TAIL if last_segment else show.pauses.story)
             else:

@@ -40,7 +40,7 @@ from digest.interrupts import interruption_for
 from digest.loudness import DEFAULT_TARGET, LOUDNESS_MODES, parse_target
 from digest.outputs import EpisodeFiles, source_id, write_episode
 from digest.reading import MAX_COVER_BYTES, clean_text, read_bounded, source_identity
-from digest.script import MAX_CHUNK_CHARS, Script, build_script
+from digest.script import MAX_CHUNK_CHARS, Script, balance_chunks, build_script
 from digest.script_cache import load_script, script_key, store_script
 from digest.settings import load_settings
 from digest.show import DEFAULT_SHOW_NAME
@@ -310,6 +310,21 @@ def choose_engine(preset: VoicePreset, options: BuildOptions, warn: Warn) -> tup
     )
 
 
+def spread_over_requests(script: Script, engine: Engine, slots: int, max_chars: int) -> Script:
+    """The script as `engine` is asked to speak it.
+
+    For a service that paces every request (`paced_requests`: edge), a short
+    script's chunks are evened over the `slots` requests in flight
+    (`digest.script.balance_chunks`): 10 chunks on 6 slots would be a full round
+    and a round of 4 while two slots idle.  So a short article's chunks depend on
+    `--concurrency`; the same script and concurrency always give the same chunks,
+    so a re-run hits every cached clip.  Other engines get the script as it is.
+    """
+    if not getattr(engine, "paced_requests", False):
+        return script
+    return balance_chunks(script, slots, max_chars)
+
+
 def clip_check(preset: VoicePreset, engine: Engine, speaker: Speaker) -> ClipCheck:
     """The per-clip speech check: the preset's speaking-rate bounds if it is for this
     engine, else the engine's defaults (none known: dead air is still checked)."""
@@ -444,10 +459,11 @@ def _build(
     cache = open_cache(options, warn)
     concurrency = capped_concurrency(options, warn)
     engine, speaker = choose_engine(prepared.preset, options, warn)
+    script = spread_over_requests(prepared.script, engine, concurrency, options.chunk_chars)
     check = clip_check(prepared.preset, engine, speaker) if options.check_clips else None
     stats = SynthesisStats()
     clips = cached_clips(
-        prepared.script, engine, speaker, cache, check=check, progress=progress, stats=stats
+        script, engine, speaker, cache, check=check, progress=progress, stats=stats
     )
     if clips is None:  # something to speak (or to measure): the event loop's work
         from digest.synthesis import synthesize_script
@@ -455,7 +471,7 @@ def _build(
         try:
             clips = run_interruptible(
                 synthesize_script(
-                    prepared.script,
+                    script,
                     engine,
                     speaker,
                     cache,
@@ -469,9 +485,7 @@ def _build(
         finally:
             close_engine(engine)  # e.g. the offline engine's espeak workers
     report_throttling(stats, warn)
-    episode = set_loudness(
-        assemble(prepared.script, clips), options.loudness, options.loudness_mode
-    )
+    episode = set_loudness(assemble(script, clips), options.loudness, options.loudness_mode)
     report_loudness(episode, warn)
     info = EpisodeInfo(
         title=prepared.article.title,

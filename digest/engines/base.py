@@ -95,6 +95,10 @@ class Engine(Protocol):
     # `digest.engines.close_engine`) when a build's synthesis is over, even when it
     # failed or was interrupted.  It releases processes and threads; the engine stays
     # usable and starts them again when asked for more speech.
+    # Optional too: `paced_requests = True` for a service that answers each request in
+    # a latency plus a time in proportion to its text, `concurrency` requests at once
+    # (edge).  A build then evens a short script's chunks over those request slots
+    # (`digest.script.balance_chunks`), so that none idles while one finishes alone.
 
     def available(self, timeout: float) -> bool:
         """Can this engine speak right now (network reachable, library loadable)?

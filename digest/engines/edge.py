@@ -46,6 +46,7 @@ class EdgeEngine:
     default_voice = "zh-CN-XiaoxiaoNeural"
     output_format = EPISODE_FORMAT
     version = _ClientVersion()  # "edge-tts-7.3.1": part of every clip's cache key
+    paced_requests = True  # each answer takes a latency plus the time to speak the text
 
     def __init__(self, settings: EngineSettings = EngineSettings()):
         self.idle_timeout = settings.idle_timeout
