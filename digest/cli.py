@@ -260,6 +260,7 @@ def build(
     from digest.loudness import DEFAULT_TARGET
     from digest.pipeline import BuildOptions, build_episode
 
+    gc.freeze()  # the modules just imported live as long as the process: never collect them
     cached = "finished clips are cached, run the same command to resume"
     text_argument(title, "--title")
     text_argument(show, "--show")
