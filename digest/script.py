@@ -232,9 +232,9 @@ def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS)
 
     A plan is kept only if its longest-first schedule ends no later than the old
     one's at every latency in `_LATENCIES` (longest first is not an exact
-    balancer: 4 chunks on 2 slots can still land 3 on one), and sooner at one.  Failing that, the plan
-    without the re-cut of the longest chunk is tried, then plans with one extra
-    chunk fewer at a time.  If none passes, and for scripts of `BALANCED_ROUNDS`
+    balancer: 4 chunks on 2 slots can still land 3 on one), and sooner at one.
+    Failing that, the plan without the re-cut of the longest chunk is tried, then
+    plans with one extra chunk fewer at a time.  If none passes, and for scripts of `BALANCED_ROUNDS`
     rounds or more (whose last round is a small share), for fewer than 2 slots and
     for an empty script, the same script object is returned.  Pure and
     deterministic, so a re-run hits the clip cache.
