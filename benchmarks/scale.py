@@ -320,14 +320,15 @@ STITCH = """
 import asyncio, json, sys, time
 from pathlib import Path
 from digest.cache import ClipCache
-from digest.pipeline import BuildOptions, choose_engine, prepare_script
+from digest.pipeline import BuildOptions, choose_engine, prepare_script, spread_over_requests
 from digest.synthesis import SynthesisStats, synthesize_script
 article, cache, out, how = sys.argv[1:5]
-options = BuildOptions(engine="edge")
+options = BuildOptions(engine="edge", concurrency=6)
 prepared = prepare_script(article, options)
 engine, voice = choose_engine(prepared.preset, options, print)
+script = spread_over_requests(prepared.script, engine, options.concurrency, options.chunk_chars)
 stats = SynthesisStats()
-clips = asyncio.run(synthesize_script(prepared.script, engine, voice, ClipCache(Path(cache)), stats=stats))
+clips = asyncio.run(synthesize_script(script, engine, voice, ClipCache(Path(cache)), stats=stats))
 assert stats.requests == 0, "the stitch reads clips from the warm cache only"
 started = time.perf_counter()
 if how == "digest":
@@ -335,7 +336,7 @@ if how == "digest":
     from digest.episode import assemble
     from digest.outputs import write_episode
     from digest.tags import EpisodeInfo
-    episode = assemble(prepared.script, clips)
+    episode = assemble(script, clips)
     info = EpisodeInfo(title="t", show="s", date=dt.date(2026, 11, 29), description="d", engine="edge", voice="v")
     write_episode(episode, info, Path(out))
 else:  # the naive way: decode every clip, add the pauses, export (re-encoding everything)
