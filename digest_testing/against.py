@@ -8,7 +8,7 @@ Used by benchmarks and tests that need a real process (timing, signals).
 import sys
 
 from digest.cli import main as digest_main
-from digest_testing.fake_edge import point_edge_tts_at
+from digest_testing.pointing import point_edge_tts_at
 
 
 def main() -> None:

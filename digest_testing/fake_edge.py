@@ -40,17 +40,26 @@ import dataclasses
 import email.utils
 import hashlib
 import json
-import os
 import re
 import struct
 import threading
 import time
 import unicodedata
 import uuid
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 from xml.sax.saxutils import escape, unescape
 
 from aiohttp import WSMsgType, web
+
+# Pointing the real client at a fake (the server's paths included) lives apart, so that
+# a process that only points (digest_testing.against) does not import the server.
+from digest_testing.pointing import (
+    TRUSTED_CLIENT_TOKEN,
+    VOICES_PATH,
+    WS_PATH,
+    patch_edge_tts_with_monkeypatch,
+    point_edge_tts_at,
+)
 
 __all__ = [
     "FakeEdgeServer",
@@ -83,9 +92,6 @@ __all__ = [
 # Protocol constants
 # ---------------------------------------------------------------------------
 
-WS_PATH = "/consumer/speech/synthesize/readaloud/edge/v1"
-VOICES_PATH = "/consumer/speech/synthesize/readaloud/voices/list"
-TRUSTED_CLIENT_TOKEN = "6A5AA1D4EAFF4E9FB37E23D68491D6F4"
 
 TICKS_PER_SECOND = 10_000_000
 FRAME_BYTES = 144
@@ -1215,91 +1221,6 @@ class _Sender:
     async def terminator(self) -> None:
         h = self._end_header
         await self.ws.send_bytes(struct.pack(">H", len(h)) + h)
-
-
-# ---------------------------------------------------------------------------
-# Pointing the real client at the fake
-# ---------------------------------------------------------------------------
-
-_PROXY_VARS = (
-    "HTTP_PROXY",
-    "HTTPS_PROXY",
-    "WS_PROXY",
-    "WSS_PROXY",
-    "ALL_PROXY",
-    "http_proxy",
-    "https_proxy",
-    "ws_proxy",
-    "wss_proxy",
-    "all_proxy",
-)
-
-
-def _urls_of(server: Any) -> Tuple[str, str]:
-    if isinstance(server, FakeEdgeServer):
-        return server.wss_url, server.voices_url
-    if isinstance(server, int):
-        server = f"http://127.0.0.1:{server}"
-    if isinstance(server, str):  # base URL of a standalone fake, e.g. "http://127.0.0.1:8765"
-        base = server.rstrip("/").replace("ws://", "http://", 1)
-        host = base.split("://", 1)[-1]
-        return (
-            f"ws://{host}{WS_PATH}?TrustedClientToken={TRUSTED_CLIENT_TOKEN}",
-            f"http://{host}{VOICES_PATH}?trustedclienttoken={TRUSTED_CLIENT_TOKEN}",
-        )
-    return server.wss_url, server.voices_url
-
-
-@contextlib.contextmanager
-def point_edge_tts_at(server: Any) -> Iterator[Any]:
-    """Patch edge_tts to use ``server`` (no pytest needed); everything is restored on exit.
-
-    ``server`` is a :class:`FakeEdgeServer`, or the base URL / port of a
-    standalone one (``python -m digest_testing.fake_edge``).  Patches
-    ``edge_tts.communicate.WSS_URL`` and ``edge_tts.voices.VOICE_LIST``, sets
-    ``NO_PROXY``, removes proxy variables and resets
-    ``edge_tts.drm.DRM.clock_skew_seconds`` to 0.0.
-    """
-    import edge_tts.communicate
-    import edge_tts.drm
-    import edge_tts.voices
-
-    wss_url, voices_url = _urls_of(server)
-
-    saved_urls = (edge_tts.communicate.WSS_URL, edge_tts.voices.VOICE_LIST)
-    saved_skew = edge_tts.drm.DRM.clock_skew_seconds
-    saved_env = {k: os.environ.get(k) for k in _PROXY_VARS + ("NO_PROXY", "no_proxy")}
-    try:
-        edge_tts.communicate.WSS_URL = wss_url
-        edge_tts.voices.VOICE_LIST = voices_url
-        edge_tts.drm.DRM.clock_skew_seconds = 0.0
-        for k in _PROXY_VARS:
-            os.environ.pop(k, None)
-        os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
-        yield server
-    finally:
-        edge_tts.communicate.WSS_URL, edge_tts.voices.VOICE_LIST = saved_urls
-        edge_tts.drm.DRM.clock_skew_seconds = saved_skew
-        for k, v in saved_env.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def patch_edge_tts_with_monkeypatch(monkeypatch: Any, server: FakeEdgeServer) -> None:
-    """The same patching through pytest's ``monkeypatch`` (used by tests/conftest.py)."""
-    import edge_tts.communicate
-    import edge_tts.drm
-    import edge_tts.voices
-
-    monkeypatch.setattr(edge_tts.communicate, "WSS_URL", server.wss_url)
-    monkeypatch.setattr(edge_tts.voices, "VOICE_LIST", server.voices_url)
-    monkeypatch.setattr(edge_tts.drm.DRM, "clock_skew_seconds", 0.0)
-    for k in _PROXY_VARS:
-        monkeypatch.delenv(k, raising=False)
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
 
 
 # ---------------------------------------------------------------------------
