@@ -282,41 +282,48 @@ def k_weighting_biquads(rate: int) -> tuple[tuple[tuple[float, ...], tuple[float
     return (shelf_b, shelf_a), (pass_b, pass_a)
 
 
-def _k_weighting(rate: int) -> str:
-    """The K-weighting as two ffmpeg biquads."""
+def _k_weighting(rate: int) -> list[tuple[str, str]]:
+    """The K-weighting as two ffmpeg biquads: (filter, options)."""
+    names = ("b0", "b1", "b2", "a0", "a1", "a2")
+    return [
+        ("biquad", ":".join(f"{n}={v:.17g}" for n, v in zip(names, b + a)))
+        for b, a in k_weighting_biquads(rate)
+    ]
 
-    def biquad(b: tuple[float, ...], a: tuple[float, ...]) -> str:
-        names = ("b0", "b1", "b2", "a0", "a1", "a2")
-        return "biquad=" + ":".join(f"{n}={v:.17g}" for n, v in zip(names, b + a))
 
-    return ",".join(biquad(b, a) for b, a in k_weighting_biquads(rate))
+def analysis_chains(rate: int | None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The two branches of the analysis, as (filter, options) steps after a mono split:
+    K-weighted energy per block, and true peak per block at 4x oversampling.
+
+    The energy branch runs at the audio's own rate when it is known (no
+    resampling: the K-weighting is derived for that rate), else at 48 kHz.  One
+    description for both ways of running it: an ffmpeg process (`analyze`) and
+    the in-process meter of a stream (`digest.block_meter`).
+    """
+    stats = "metadata=1:reset=1:measure_perchannel=none:measure_overall="
+    energy_rate = rate or 48000
+    energy = [
+        *([] if rate else [("aresample", str(energy_rate))]),
+        ("asetnsamples", f"n={round(energy_rate * BLOCK_SECONDS)}:p=1"),
+        *_k_weighting(energy_rate),
+        ("astats", stats + "RMS_level"),
+        ("ametadata", "mode=print:key=lavfi.astats.Overall.RMS_level"),
+    ]
+    peak = [
+        ("aresample", str(_OVERSAMPLED_RATE)),
+        ("asetnsamples", f"n={round(_OVERSAMPLED_RATE * BLOCK_SECONDS)}:p=1"),
+        ("astats", stats + "Peak_level"),
+        ("ametadata", "mode=print:key=lavfi.astats.Overall.Peak_level"),
+    ]
+    return energy, peak
 
 
 def _analysis_graph(rate: int | None) -> str:
-    """Two branches: true peak per block at 4x oversampling; K-weighted energy per block.
-
-    The energy branch runs at the audio's own rate when it is known (no
-    resampling: the K-weighting is derived for that rate), else at 48 kHz.
-    """
-    stats = "astats=metadata=1:reset=1:measure_perchannel=none:measure_overall="
-    energy_rate = rate or 48000
-    energy = [
-        *([] if rate else [f"aresample={energy_rate}"]),
-        f"asetnsamples=n={round(energy_rate * BLOCK_SECONDS)}:p=1",
-        _k_weighting(energy_rate),
-        stats + "RMS_level",
-        "ametadata=mode=print:key=lavfi.astats.Overall.RMS_level",
-    ]
-    peak = [
-        f"aresample={_OVERSAMPLED_RATE}",
-        f"asetnsamples=n={round(_OVERSAMPLED_RATE * BLOCK_SECONDS)}:p=1",
-        stats + "Peak_level",
-        "ametadata=mode=print:key=lavfi.astats.Overall.Peak_level",
-    ]
-    return (
-        "[0:a:0]aformat=channel_layouts=mono,asplit[e][p];"
-        f"[e]{','.join(energy)}[energy];[p]{','.join(peak)}[peak]"
+    """`analysis_chains` as one ffmpeg filter graph: [energy] and [peak] outputs."""
+    energy, peak = (
+        ",".join(f"{name}={options}" for name, options in chain) for chain in analysis_chains(rate)
     )
+    return f"[0:a:0]aformat=channel_layouts=mono,asplit[e][p];[e]{energy}[energy];[p]{peak}[peak]"
 
 
 def _mp3_rate(audio: bytes | Path) -> int | None:
@@ -333,9 +340,32 @@ def _mp3_rate(audio: bytes | Path) -> int | None:
     return fmt.sample_rate if fmt else None
 
 
-def _level(line: str) -> float:
-    value = line.rpartition("=")[2].strip()
+def _level(text: str) -> float:
+    """A level in dBFS as astats writes it ("-23.456789", "-inf"); _SILENT if not finite."""
+    value = text.strip()
     return float(value) if value not in ("-inf", "inf", "nan") else _SILENT
+
+
+def energy_of(rms_level: str) -> float:
+    """A block's K-weighted mean square, from astats' RMS_level of the K-weighted block."""
+    level = _level(rms_level)
+    return 10 ** (level / 10) if level > _SILENT else 0.0
+
+
+def peak_of(peak_level: str) -> float:
+    """A block's true peak (linear), from astats' Peak_level of the oversampled block."""
+    level = _level(peak_level)
+    return 10 ** (level / 20) if level > _SILENT else 0.0
+
+
+def aligned_blocks(energies: list[float], peaks: list[float]) -> Blocks | None:
+    """Blocks from the two branches' values; None if their counts differ by more than one.
+
+    The resampled branch may end a block earlier or later than the other.
+    """
+    if abs(len(peaks) - len(energies)) > 1:
+        return None
+    return Blocks(tuple(energies), tuple((peaks + [0.0])[: len(energies)]))
 
 
 def analyze(
@@ -381,11 +411,9 @@ def analyze(
     for raw in process.stderr:
         line = raw.decode("utf-8", "replace")
         if "Overall.Peak_level=" in line:
-            level = _level(line)
-            peaks.append(10 ** (level / 20) if level > _SILENT else 0.0)
+            peaks.append(peak_of(line.rpartition("=")[2]))
         elif "Overall.RMS_level=" in line:
-            level = _level(line)
-            energies.append(10 ** (level / 10) if level > _SILENT else 0.0)
+            energies.append(energy_of(line.rpartition("=")[2]))
         else:
             tail = (tail + [line.strip()])[-3:]
     code = process.wait()
@@ -393,12 +421,10 @@ def analyze(
         feeder.join()
     if failures:
         raise failures[0]
-    if code != 0 or abs(len(peaks) - len(energies)) > 1:
+    blocks = aligned_blocks(energies, peaks) if code == 0 else None
+    if blocks is None:
         raise LoudnessError(f"cannot measure {what}: ffmpeg: {tail[-1] if tail else code}")
-    # The resampled branch may end a block earlier or later than the other.
-    count = len(energies)
-    peaks = (peaks + [0.0])[:count]
-    return Blocks(tuple(energies), tuple(peaks))
+    return blocks
 
 
 def _feed(process: subprocess.Popen, chunks: Iterable[bytes], failures: list) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from digest.engines.base import Boundary, EngineError, EngineSettings, Speaker, Speech
@@ -21,6 +21,8 @@ from digest.mp3 import EPISODE_FORMAT
 
 if TYPE_CHECKING:
     import asyncio
+
+    from digest.loudness import Blocks
 
 _TICKS_PER_SECOND = 10_000_000
 # Statuses worth another try: throttling, overload and outages.  A second 403
@@ -47,6 +49,9 @@ class EdgeEngine:
     output_format = EPISODE_FORMAT
     version = _ClientVersion()  # "edge-tts-7.3.1": part of every clip's cache key
     paced_requests = True  # each answer takes a latency plus the time to speak the text
+    # Measure each answer's loudness blocks while it streams in (digest.block_meter), so
+    # the clip check has nothing left to measure when the answer ends.
+    meters_while_streaming = True
 
     def __init__(self, settings: EngineSettings = EngineSettings()):
         self.idle_timeout = settings.idle_timeout
@@ -122,6 +127,7 @@ class EdgeEngine:
             raise EngineError(f"edge-tts refused the settings: {exc}", retryable=False) from None
         audio = bytearray()
         boundaries: list[Boundary] = []
+        meter = _Metering(self.meters_while_streaming)
         stream = communicate.stream()
         try:
             while True:
@@ -131,6 +137,7 @@ class EdgeEngine:
                     break
                 if message["type"] == "audio":
                     audio += message["data"]
+                    meter.feed(message["data"])
                 elif message["type"] == "SentenceBoundary":
                     start = message["offset"] / _TICKS_PER_SECOND
                     end = (message["offset"] + message["duration"]) / _TICKS_PER_SECOND
@@ -171,7 +178,38 @@ class EdgeEngine:
             ) from None
         finally:
             await stream.aclose()
-        return Speech(audio=bytes(audio), boundaries=tuple(boundaries))
+        return Speech(audio=bytes(audio), boundaries=tuple(boundaries), blocks=meter.finish())
+
+
+class _Metering:
+    """A BlockMeter that gives up quietly: on audio it cannot read (or without PyAV) the
+    answer comes without blocks, and the clip check measures it with ffmpeg instead."""
+
+    def __init__(self, enabled: bool):
+        self._meter: Any = None
+        self._failed = not enabled
+
+    def feed(self, data: bytes) -> None:
+        if self._failed:
+            return
+        from digest.block_meter import BlockMeter, MeterError
+
+        try:
+            if self._meter is None:
+                self._meter = BlockMeter()
+            self._meter.feed(data)
+        except (ImportError, MeterError):
+            self._failed = True
+
+    def finish(self) -> Blocks | None:
+        if self._failed or self._meter is None:
+            return None
+        from digest.block_meter import MeterError
+
+        try:
+            return self._meter.finish()
+        except MeterError:
+            return None
 
 
 @functools.cache
