@@ -224,7 +224,10 @@ def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS)
     (the longest piece as short as possible, then the sum of squared lengths as
     small as possible).  A chapter keeping its count keeps its chunks exactly (their
     clips are in the cache), unless it holds the script's longest chunk and an even
-    cut shortens that.  Chunks never cross chapters, every new chunk fits
+    cut shortens that.  Then each cut between two chunks of a chapter is moved, one
+    at a time, to the sentence end where the longest-first schedule ends soonest
+    (`_tuned`): slots finish together when their chunks pair up, not when every
+    chunk is the same length.  Chunks never cross chapters, every new chunk fits
     `max_chars` and is at least `MIN_BALANCED_CHARS` long, and none is mostly
     punctuation ("他停了很久" before a long run of "……" is mostly silence, and
     refused as dead air); the chapter's text, joined as `chunk_sentences` joins
@@ -248,7 +251,8 @@ def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS)
     chapters = [_ChapterText(chapter.chunks) for chapter in script.chapters]
     before = [chapter.chunks for chapter in chapters]
     limits = [_longest_first(_lengths(before), slots, latency) for latency in _LATENCIES]
-    for plan in _plans(chapters, rounds * slots - count, max_chars):
+    for planned in _plans(chapters, rounds * slots - count, max_chars):
+        plan = _tuned(chapters, planned, slots, max_chars, limits)
         ends = [_longest_first(_lengths(plan), slots, latency) for latency in _LATENCIES]
         # No later at any latency, and sooner at one: a plan that gains nothing would
         # only cost the clips of the chunks it changes.
@@ -322,6 +326,71 @@ def _recut_longest(
             recut.add(i)
 
 
+def _tuned(
+    chapters: list[_ChapterText],
+    plan: list[tuple[str, ...]],
+    slots: int,
+    max_chars: int,
+    limits: list[float],
+) -> list[tuple[str, ...]]:
+    """`plan` with the cuts inside its chapters moved to where the schedule ends soonest.
+
+    Coordinate descent: each cut between two chunks of a chapter is tried at every
+    sentence end between its neighbouring cuts (each side a run `_ChapterText` allows),
+    and a move is kept when it lowers the schedule's end summed over `_LATENCIES`, each
+    relative to the plan before balancing (`limits`).  Passes repeat until none moves
+    a cut (at most `_TUNING_PASSES`).  The result is deterministic: the same plan in,
+    the same plan out.
+    """
+    bounds = [chapter.bounds_of(chunks) for chapter, chunks in zip(chapters, plan)]
+    if any(b is None for b in bounds):
+        return plan
+    spans: list[list[tuple[int, int]]] = [list(b) for b in bounds if b is not None]
+    runs = [chapter._runs(max_chars) for chapter in chapters]
+
+    def cost(lengths: list[int]) -> float:
+        return sum(
+            _longest_first(lengths, slots, latency) / max(limit, 1.0)
+            for latency, limit in zip(_LATENCIES, limits)
+        )
+
+    def all_lengths() -> list[int]:
+        return [
+            chapters[c].units[b - 1][1] - chapters[c].units[a][0]
+            for c, chapter in enumerate(spans)
+            for a, b in chapter
+        ]
+
+    best = cost(all_lengths())
+    for _ in range(_TUNING_PASSES):
+        moved = False
+        for c, chapter in enumerate(spans):
+            for i in range(len(chapter) - 1):
+                start, end = chapter[i][0], chapter[i + 1][1]
+                for cut in range(start + 1, end):
+                    if cut == chapter[i][1] or (start, cut) not in runs[c]:
+                        continue
+                    if (cut, end) not in runs[c]:
+                        continue
+                    kept = chapter[i], chapter[i + 1]
+                    chapter[i], chapter[i + 1] = (start, cut), (cut, end)
+                    trial = cost(all_lengths())
+                    if trial < best:
+                        best, moved = trial, True
+                    else:
+                        chapter[i], chapter[i + 1] = kept
+        if not moved:
+            break
+    tuned = [chapter.pieces(spans[c]) for c, chapter in enumerate(chapters)]
+    if any(pieces is None for pieces in tuned):
+        return plan
+    return [pieces for pieces in tuned if pieces is not None]
+
+
+# Enough for a short script's cuts to settle (each pass moves every cut once at most).
+_TUNING_PASSES = 20
+
+
 class _ChapterText:
     """A chapter's spoken text as the units chunks can be cut between.
 
@@ -362,12 +431,30 @@ class _ChapterText:
 
     def _cut(self, count: int, max_chars: int) -> tuple[str, ...] | None:
         bounds = _even_partition(self._runs(max_chars), len(self.units), count)
-        if bounds is None:
-            return None
+        return None if bounds is None else self.pieces(bounds)
+
+    def pieces(self, bounds: list[tuple[int, int]]) -> tuple[str, ...] | None:
+        """The chunks of these runs of units; None if joining them would not give back
+        the chapter's text (a blank that _join does not restore)."""
         chunks = tuple(self.text[self.units[a][0] : self.units[b - 1][1]] for a, b in bounds)
-        if _ChapterText(chunks).text != self.text:  # a blank that _join does not restore
+        if _ChapterText(chunks).text != self.text:
             return None
         return chunks
+
+    def bounds_of(self, chunks: Sequence[str]) -> list[tuple[int, int]] | None:
+        """The runs of units that `chunks` (cut from this chapter) are; None if one is not."""
+        bounds, a = [], 0
+        for chunk in chunks:
+            b = a + 1
+            while (
+                b <= len(self.units) and self.text[self.units[a][0] : self.units[b - 1][1]] != chunk
+            ):
+                b += 1
+            if b > len(self.units):
+                return None
+            bounds.append((a, b))
+            a = b
+        return bounds if a == len(self.units) else None
 
     def _runs(self, max_chars: int) -> dict[tuple[int, int], int]:
         if max_chars not in self._runs_by_limit:

@@ -18,7 +18,7 @@ from digest.script import balance_chunks
 from digest_testing.audio import decode_errors, decode_mp3
 
 DATA = Path(__file__).parent / "data"
-SEED = DATA / "meta-talent-war.txt"  # 12 chunks: 15 on 5 request slots, 12 on 6
+SEED = DATA / "meta-talent-war.txt"  # 12 chunks: 15 on 5 request slots, 12 (re-cut) on 6
 FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.01, timeout=10)
 
 
@@ -59,11 +59,15 @@ def test_an_edge_build_speaks_the_balanced_chunks_and_a_rerun_hits_every_clip(fa
     assert (again.stats.requests, again.stats.cached) == (0, 15)
     assert again.files.mp3.read_bytes() == mp3.read_bytes()
 
-    # Six slots: 12 chunks, as chunked; only the chapters that were re-cut are spoken again.
+    # Six slots: 12 chunks cut for 6; the ones spoken for 5 slots come from the cache.
     six = build_episode(SEED, options(tmp_path, concurrency=6, output_dir=tmp_path / "six"))
-    unchanged = set(spoken) & {c for chapter in script.chapters for c in chapter.chunks}
-    assert six.stats.cached == len(unchanged) > 0
-    assert six.stats.requests == 12 - len(unchanged) > 0
+    cut_for_six = balance_chunks(script, 6)
+    reused = set(spoken) & {c for chapter in cut_for_six.chapters for c in chapter.chunks}
+    assert six.stats.cached == len(reused) > 0
+    assert six.stats.requests == cut_for_six.chunk_count - len(reused) > 0
+    assert sorted(r.text for r in fake_edge.requests[15:]) == sorted(
+        c for chapter in cut_for_six.chapters for c in chapter.chunks if c not in reused
+    )
     assert chapter_titles(six.files.mp3) == sections
 
 
