@@ -13,6 +13,9 @@ PyAV is imported on first use: a build whose clips are all cached never loads it
 
 from __future__ import annotations
 
+import ctypes
+import functools
+from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
 
@@ -55,6 +58,8 @@ class BlockMeter:
             raise MeterError(str(exc)) from None
 
     def finish(self) -> Blocks:
+        """The blocks of everything fed.  The meter is spent afterwards: its decoder and
+        graph are released, and the heap pages they leave free are given back."""
         try:
             for packet in self._decoder.parse(b""):
                 self._decode(packet)
@@ -65,10 +70,20 @@ class BlockMeter:
             self._drain()
         except self._av.FFmpegError as exc:
             raise MeterError(str(exc)) from None
+        finally:
+            self._release()
         blocks = aligned_blocks(self._energies, self._peaks)
         if blocks is None:
             raise MeterError("the two branches disagree on the number of blocks")
         return blocks
+
+    def _release(self) -> None:
+        # Six meters at once, each allocating and freeing libav buffers, left freed pages
+        # scattered through the heap: a 3-hour build's memory grew with its clip count
+        # (a 1-hour build peaked 6 MB higher without the trim).
+        self._graph = self._source = self._decoder = None
+        self._sinks = []
+        _trim_heap()
 
     def _decode(self, packet: Any) -> None:
         for frame in self._decoder.decode(packet):
@@ -123,3 +138,17 @@ class BlockMeter:
                 level = frame.metadata.get(key)
                 if level is not None:
                     values.append(value_of(level))
+
+
+@functools.cache
+def _heap_trimmer() -> Callable[[], object]:
+    """glibc's malloc_trim, or a no-op (another C library)."""
+    try:
+        release = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return lambda: None
+    return lambda: release(0)
+
+
+def _trim_heap() -> None:
+    _heap_trimmer()()
