@@ -204,12 +204,15 @@ class _Metering:
     def finish(self) -> Blocks | None:
         if self._failed or self._meter is None:
             return None
-        from digest.block_meter import MeterError
+        from digest.block_meter import MeterError, trim_heap
 
         try:
             return self._meter.finish()
         except MeterError:
             return None
+        finally:
+            self._meter = None
+            trim_heap()
 
 
 @functools.cache
