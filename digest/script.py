@@ -250,10 +250,10 @@ def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS)
         return script
     chapters = [_ChapterText(chapter.chunks) for chapter in script.chapters]
     before = [chapter.chunks for chapter in chapters]
-    limits = [_longest_first(_lengths(before), slots, latency) for latency in _LATENCIES]
+    limits = _schedule_ends(_lengths(before), slots)
     for planned in _plans(chapters, rounds * slots - count, max_chars):
         plan = _tuned(chapters, planned, slots, max_chars, limits)
-        ends = [_longest_first(_lengths(plan), slots, latency) for latency in _LATENCIES]
+        ends = _schedule_ends(_lengths(plan), slots)
         # No later at any latency, and sooner at one: a plan that gains nothing would
         # only cost the clips of the chunks it changes.
         if all(map(float.__le__, ends, limits)) and any(map(float.__lt__, ends, limits)):
@@ -349,10 +349,8 @@ def _tuned(
     runs = [chapter._runs(max_chars) for chapter in chapters]
 
     def cost(lengths: list[int]) -> float:
-        return sum(
-            _longest_first(lengths, slots, latency) / max(limit, 1.0)
-            for latency, limit in zip(_LATENCIES, limits)
-        )
+        ends = _schedule_ends(lengths, slots)
+        return sum(end / max(limit, 1.0) for end, limit in zip(ends, limits))
 
     def all_lengths() -> list[int]:
         return [
@@ -548,7 +546,17 @@ def _lengths(chapters) -> list[int]:
 def _longest_first(lengths: list[int], slots: int, latency: float) -> float:
     """When the last of these requests ends, each costing `latency` plus its length,
     started longest first on whichever of `slots` frees first (as synthesis does)."""
+    return _longest_first_sorted(sorted(lengths, reverse=True), slots, latency)
+
+
+def _schedule_ends(lengths: list[int], slots: int) -> list[float]:
+    """`_longest_first` at each of `_LATENCIES`, the lengths sorted once for all of them."""
+    longest_first = sorted(lengths, reverse=True)
+    return [_longest_first_sorted(longest_first, slots, latency) for latency in _LATENCIES]
+
+
+def _longest_first_sorted(longest_first: list[int], slots: int, latency: float) -> float:
     ends = [0.0] * slots
-    for length in sorted(lengths, reverse=True):
+    for length in longest_first:
         heapq.heapreplace(ends, ends[0] + latency + length)
     return max(ends)
