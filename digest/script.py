@@ -342,10 +342,12 @@ def _tuned(
     a cut (at most `_TUNING_PASSES`).  The result is deterministic: the same plan in,
     the same plan out.
     """
-    bounds = [chapter.bounds_of(chunks) for chapter, chunks in zip(chapters, plan)]
-    if any(b is None for b in bounds):
-        return plan
-    spans: list[list[tuple[int, int]]] = [list(b) for b in bounds if b is not None]
+    spans: list[list[tuple[int, int]]] = []
+    for chapter, chunks in zip(chapters, plan):
+        bounds = chapter.bounds_of(chunks)
+        if bounds is None:
+            return plan
+        spans.append(bounds)
     runs = [chapter._runs(max_chars) for chapter in chapters]
 
     def cost(lengths: list[int]) -> float:
@@ -379,10 +381,13 @@ def _tuned(
                         chapter[i], chapter[i + 1] = kept
         if not moved:
             break
-    tuned = [chapter.pieces(spans[c]) for c, chapter in enumerate(chapters)]
-    if any(pieces is None for pieces in tuned):
-        return plan
-    return [pieces for pieces in tuned if pieces is not None]
+    tuned = []
+    for chapter, chapter_spans in zip(chapters, spans):
+        pieces = chapter.pieces(chapter_spans)
+        if pieces is None:
+            return plan
+        tuned.append(pieces)
+    return tuned
 
 
 # Enough for a short script's cuts to settle (each pass moves every cut once at most).
