@@ -161,9 +161,9 @@ def concatenate(parts: Iterable[Blocks]) -> Blocks:
     # Joined as arrays of doubles: a 3-hour episode's 108,000 blocks as float objects
     # in lists (then tuples) were the largest thing a build allocated at its end.
     energies, peaks = array.array("d"), array.array("d")
-    for part in parts:
-        energies.extend(array.array("d", part.energies))
-        peaks.extend(array.array("d", part.peaks))
+    for part in parts:  # Blocks hold arrays of doubles: each extend is one copy
+        energies.extend(part.energies)
+        peaks.extend(part.peaks)
     return Blocks(energies, peaks)
 
 
