@@ -378,7 +378,7 @@ def aligned_blocks(energies: list[float], peaks: list[float]) -> Blocks | None:
     """
     if abs(len(peaks) - len(energies)) > 1:
         return None
-    return Blocks(tuple(energies), tuple((peaks + [0.0])[: len(energies)]))
+    return Blocks(energies, (peaks + [0.0])[: len(energies)])  # held as arrays of doubles
 
 
 def analyze(
