@@ -256,11 +256,15 @@ def build(
     ),
 ) -> None:
     """Build a chaptered MP3 episode from an article."""
+    # The modules imported here live as long as the process: collecting while they are
+    # created finds nothing, and once frozen they are never looked at again.
+    gc.disable()
     from digest.clips import RetryPolicy
     from digest.loudness import DEFAULT_TARGET
     from digest.pipeline import BuildOptions, build_episode
 
-    gc.freeze()  # the modules just imported live as long as the process: never collect them
+    gc.freeze()
+    gc.enable()
     cached = "finished clips are cached, run the same command to resume"
     text_argument(title, "--title")
     text_argument(show, "--show")
