@@ -415,7 +415,11 @@ def build_briefing(
         chapters = tuple(c for i in members for c in plan.segments[i].script.chapters)
         script = Script(plan.title, speaker.locale, chapters)
         runs.append(
-            (speaker, members, spread_over_requests(script, engine, concurrency, build.chunk_chars))
+            (
+                speaker,
+                members,
+                spread_over_requests(script, engine, concurrency, build.chunk_chars, cache.root),
+            )
         )
     total_chunks = sum(script.chunk_count for _, _, script in runs)
     spoken: dict[int, tuple[ScriptChapter, ...]] = {}  # each segment's chapters as spoken

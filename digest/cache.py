@@ -351,7 +351,7 @@ def _stored_entries(root: Path) -> list[_Stored]:
 class CacheInfo:
     root: Path
     clips: int
-    size: int  # bytes, scripts included
+    size: int  # bytes, scripts and remembered results (digest.memo) included
     oldest_use: float | None  # epoch seconds of the least recently used clip
     newest_use: float | None
     scripts: int = 0  # remembered article scripts (digest.script_cache)
@@ -364,7 +364,8 @@ def cache_info(root: Path) -> CacheInfo:
     scripts = sum(1 for e in entries if any(f.name.endswith(".script.json") for f in e.files))
     return CacheInfo(
         root=root,
-        clips=len(entries) - scripts,
+        # Not the scripts, nor the small results digest.memo keeps beside the clips.
+        clips=sum(1 for e in entries if any(f.suffix == ".mp3" for f in e.files)),
         scripts=scripts,
         size=sum(e.size for e in entries),
         oldest_use=min(uses) if uses else None,

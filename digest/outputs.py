@@ -28,8 +28,9 @@ from digest.files import (
     remove_stale_temporaries,
     write_group,
 )
+from digest.memo import package_files, remembered
 from digest.mp3 import read_id3v2
-from digest.tags import SOURCE_TAG, EpisodeInfo, build_tag
+from digest.tags import SOURCE_TAG, EpisodeInfo, build_tag, written_source_id
 from digest.text_safety import strip_invisible
 from digest.transcripts import plain_text, srt, vtt
 
@@ -65,8 +66,22 @@ def clean_title(title: str) -> str:
     return " ".join(text.split()) or "episode"
 
 
-def slugify(title: str) -> str:
-    """An ASCII file-name slug from the title's pinyin: podcast hosts reject other names."""
+def slugify(title: str, memo_root: Path | None = None) -> str:
+    """An ASCII file-name slug from the title's pinyin: podcast hosts reject other names.
+
+    Remembered in `memo_root` (digest.memo) with pypinyin's dictionaries' version."""
+    return remembered(
+        memo_root,
+        "slug",
+        {"title": title},
+        lambda: _slug(title),
+        str.encode,
+        _stored_slug,
+        depends_on=package_files("pypinyin", "phrases_dict.json", "pinyin_dict.json"),
+    )
+
+
+def _slug(title: str) -> str:
     from digest.pinyin import lazy_pinyin  # pypinyin's, without importing it (0.4 s, 57 MB)
 
     words = re.findall(r"[a-z0-9]+", " ".join(lazy_pinyin(strip_invisible(title))).lower())
@@ -79,8 +94,15 @@ def slugify(title: str) -> str:
     return slug or "episode-" + hashlib.sha256(title.encode("utf-8")).hexdigest()[:8]
 
 
-def episode_stem(title: str, date: dt.date) -> str:
-    return f"{date.isoformat()}-{slugify(title)}"
+def _stored_slug(stored: bytes) -> str | None:
+    """A remembered slug, if it is one a slug can be."""
+    if len(stored) <= MAX_SLUG_LENGTH and re.fullmatch(rb"[a-z0-9]+(-[a-z0-9]+)*", stored):
+        return stored.decode("ascii")
+    return None
+
+
+def episode_stem(title: str, date: dt.date, memo_root: Path | None = None) -> str:
+    return f"{date.isoformat()}-{slugify(title, memo_root)}"
 
 
 def chapters_json(episode: Episode) -> str:
@@ -104,15 +126,18 @@ def _json_chapter(chapter: Chapter) -> dict[str, object]:
     return entry
 
 
-def episode_documents(episode: Episode, info: EpisodeInfo) -> dict[str, Content]:
+def episode_documents(
+    episode: Episode, info: EpisodeInfo, memo_root: Path | None = None
+) -> dict[str, Content]:
     """Every file of an episode, by file-name suffix, the MP3 first.
 
     A new sidecar is one more entry here (and a field of EpisodeFiles); it is then
     staged, named, moved into place and rolled back together with the rest.
     The MP3 is written as a stream: the tag (all of whose times come from frame
-    counts), then the audio, copied from the clip cache a clip at a time.
+    counts), then the audio, copied from the clip cache a clip at a time.  The tag
+    is remembered in `memo_root` (digest.memo).
     """
-    tag = build_tag(episode, info)
+    tag = build_tag(episode, info, memo_root)
 
     def write_mp3(handle: BinaryIO) -> None:
         handle.write(tag)
@@ -140,13 +165,16 @@ def _owner(mp3: Path) -> str | None:
     if not mp3.exists():
         return None
     try:
-        from mutagen.id3 import ID3, TXXX
-
         # Only the tag is read: mutagen given the path would read the whole file.
         with open(mp3, "rb") as handle:
             tag = read_id3v2(handle, limit=MAX_TAG_BYTES)
         if not tag:
             return ""
+        written = written_source_id(tag)  # digest's own tag, without importing mutagen
+        if written is not None:
+            return written
+        from mutagen.id3 import ID3, TXXX
+
         # TXXX frames only: parsing a long transcript (USLT) would take longer than the build.
         frames = ID3(io.BytesIO(tag), known_frames={"TXXX": TXXX}).getall(f"TXXX:{SOURCE_TAG}")
     except Exception:  # noqa: BLE001 - anything unreadable belongs to someone else
@@ -173,17 +201,21 @@ def choose_stem(folder: Path, base: str, owner: str) -> str:
     raise OutputError(f"{folder / base}.mp3 and its variants belong to other articles")
 
 
-def write_episode(episode: Episode, info: EpisodeInfo, folder: Path) -> EpisodeFiles:
+def write_episode(
+    episode: Episode, info: EpisodeInfo, folder: Path, memo_root: Path | None = None
+) -> EpisodeFiles:
     """Write the episode's files into `folder`: all of them, or none (earlier files kept).
 
+    The tag and the file name are remembered in `memo_root` (digest.memo; the clip
+    cache's folder), so a re-run neither imports mutagen nor looks up pinyin.
     Raises OutputError (one line) if they cannot be written.
     """
     show = clean_title(info.show) if strip_invisible(info.show).strip() else ""
     info = replace(
         info, title=clean_title(info.title), show=show, transcript=plain_text(episode.cues)
     )
-    documents = episode_documents(episode, info)
-    base = episode_stem(info.title, info.date)
+    documents = episode_documents(episode, info, memo_root)
+    base = episode_stem(info.title, info.date, memo_root)
     stem = base
     try:
         # Only digest's own leftovers: staging folders, and temporaries of episode files.

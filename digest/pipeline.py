@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import re
 import signal
@@ -38,9 +39,10 @@ from digest.errors import InputError
 from digest.files import ensure_folder
 from digest.interrupts import interruption_for
 from digest.loudness import DEFAULT_TARGET, LOUDNESS_MODES, parse_target
+from digest.memo import remembered
 from digest.outputs import EpisodeFiles, source_id, write_episode
 from digest.reading import MAX_COVER_BYTES, clean_text, read_bounded, source_identity
-from digest.script import MAX_CHUNK_CHARS, Script, balance_chunks, build_script
+from digest.script import MAX_CHUNK_CHARS, Script, balance_chunks, build_script, rechunked
 from digest.script_cache import load_script, script_key, store_script
 from digest.settings import load_settings
 from digest.show import DEFAULT_SHOW_NAME
@@ -310,7 +312,9 @@ def choose_engine(preset: VoicePreset, options: BuildOptions, warn: Warn) -> tup
     )
 
 
-def spread_over_requests(script: Script, engine: Engine, slots: int, max_chars: int) -> Script:
+def spread_over_requests(
+    script: Script, engine: Engine, slots: int, max_chars: int, memo_root: Path | None = None
+) -> Script:
     """The script as `engine` is asked to speak it.
 
     For a service that paces every request (`paced_requests`: edge), a short
@@ -319,10 +323,25 @@ def spread_over_requests(script: Script, engine: Engine, slots: int, max_chars: 
     and a round of 4 while two slots idle.  So a short article's chunks depend on
     `--concurrency`; the same script and concurrency always give the same chunks,
     so a re-run hits every cached clip.  Other engines get the script as it is.
+    The plan is remembered in `memo_root` (digest.memo), so a re-run does not plan again.
     """
     if not getattr(engine, "paced_requests", False):
         return script
-    return balance_chunks(script, slots, max_chars)
+    return remembered(
+        memo_root,
+        "plan.json",
+        {"chunks": [c.chunks for c in script.chapters], "slots": slots, "max_chars": max_chars},
+        lambda: balance_chunks(script, slots, max_chars),
+        lambda balanced: json.dumps([c.chunks for c in balanced.chapters]).encode("ascii"),
+        lambda stored: _replanned(script, stored, max_chars),
+    )
+
+
+def _replanned(script: Script, value: bytes, max_chars: int) -> Script | None:
+    try:
+        return rechunked(script, json.loads(value), max_chars)
+    except (ValueError, TypeError):
+        return None
 
 
 def clip_check(preset: VoicePreset, engine: Engine, speaker: Speaker) -> ClipCheck:
@@ -459,7 +478,9 @@ def _build(
     cache = open_cache(options, warn)
     concurrency = capped_concurrency(options, warn)
     engine, speaker = choose_engine(prepared.preset, options, warn)
-    script = spread_over_requests(prepared.script, engine, concurrency, options.chunk_chars)
+    script = spread_over_requests(
+        prepared.script, engine, concurrency, options.chunk_chars, cache.root
+    )
     check = clip_check(prepared.preset, engine, speaker) if options.check_clips else None
     stats = SynthesisStats()
     clips = cached_clips(
@@ -498,7 +519,7 @@ def _build(
         cover_mime=cover[1] if cover else "image/jpeg",
         source_id=source_id(prepared.source),
     )
-    files = write_episode(episode, info, options.output_dir)
+    files = write_episode(episode, info, options.output_dir, cache.root)
     if cache.root is not None and settings.cache_max_size is not None:
         pruned = prune_to_cap(cache.root, settings.cache_max_size)
         if pruned is not None:

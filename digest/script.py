@@ -267,6 +267,30 @@ def balance_chunks(script: Script, slots: int, max_chars: int = MAX_CHUNK_CHARS)
     return script
 
 
+def rechunked(script: Script, plan: Sequence[Sequence[str]], max_chars: int) -> Script | None:
+    """`script` with each chapter's chunks replaced by the plan's, if the plan is a
+    re-cut of the same text (as `balance_chunks` makes: every chapter's chunks joined
+    as `chunk_sentences` joins them give its text, and each fits `max_chars`); else None.
+    For a plan remembered from an earlier build (digest.memo)."""
+    if len(plan) != len(script.chapters):
+        return None
+    chapters = []
+    for chapter, chunks in zip(script.chapters, plan):
+        if not chunks or not all(isinstance(c, str) and c and _fits(c, max_chars) for c in chunks):
+            return None
+        if _joined(chunks) != _joined(chapter.chunks):
+            return None
+        chapters.append(replace(chapter, chunks=tuple(chunks)))
+    return replace(script, chapters=tuple(chapters))
+
+
+def _joined(chunks: Sequence[str]) -> str:
+    text = ""
+    for chunk in chunks:
+        text = _join(text, chunk)
+    return text
+
+
 def _plans(
     chapters: list[_ChapterText], extra: int, max_chars: int
 ) -> Iterator[list[tuple[str, ...]]]:

@@ -9,8 +9,8 @@ clips (least recently used first).
 
 The key covers everything the script depends on: the article's text, the
 title given, the voice's locale, the vocabulary mode, the chunk size, the
-lexicons' bytes, and the code that makes scripts (digest's version plus the
-size and modification time of every source file involved, so an edited
+lexicons' bytes, and the code (`digest.memo.code_stamp`: digest's version plus
+the size and modification time of every file of the package, so an edited
 checkout never reads a stale script).  An entry that fails to parse or
 validate is ignored and written afresh.
 """
@@ -25,28 +25,12 @@ from typing import Any
 
 from digest.article import Article, Section
 from digest.files import write_atomically
+from digest.memo import code_stamp
 from digest.script import Line, Script, ScriptChapter
 from digest.settings import user_lexicon_path
 
 FORMAT = 1
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
-_PACKAGE = Path(__file__).resolve().parent
-# The modules whose behaviour decides a script (and all of normalization).
-_SOURCES = ("article.py", "script.py", "sentences.py", "text_safety.py", "normalization")
-
-
-def _code_stamp() -> list[list[Any]]:
-    from digest import __version__
-
-    stamp: list[list[Any]] = [["version", __version__]]
-    for name in _SOURCES:
-        path = _PACKAGE / name
-        files = sorted(path.rglob("*")) if path.is_dir() else [path]
-        for file in files:
-            if file.suffix in (".py", ".toml", ".txt", ".tsv") and file.is_file():
-                info = file.stat()
-                stamp.append([str(file.relative_to(_PACKAGE)), info.st_size, info.st_mtime_ns])
-    return stamp
 
 
 def script_key(
@@ -69,7 +53,7 @@ def script_key(
         return None
     inputs = {
         "format": FORMAT,
-        "code": _code_stamp(),
+        "code": code_stamp(),
         "text": hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest(),
         "title": title,
         "locale": locale,

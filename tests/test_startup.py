@@ -208,8 +208,11 @@ def test_plain_option_values_are_what_typer_itself_makes():
 
 
 # What a warm build of a file never needs: the event loop (every clip is in the cache),
-# the scheduler, entry-point metadata (built-in engine), the web reader and HTML parser.
+# the scheduler, entry-point metadata (built-in engine), the web reader and HTML parser,
+# mutagen and the pinyin reader (the tag and the file name are remembered: digest.memo).
 WARM_BUILD_NEVER_IMPORTS = (
+    "mutagen",
+    "digest.pinyin",
     "edge_tts",
     "aiohttp",
     "asyncio",
@@ -224,7 +227,8 @@ WARM_BUILD_NEVER_IMPORTS = (
 def test_a_warm_edge_build_imports_no_edge_client(fake_edge, tmp_path):
     """Every clip cached: no request, so neither edge-tts nor aiohttp (and its SSL
     contexts) is imported, nor asyncio; the clips' cache keys still name the client's
-    version."""
+    version.  The re-run writes over the first build's files, the same bytes, and
+    reads whose they are without mutagen."""
     import sys
 
     article = tmp_path / "a.txt"
@@ -235,6 +239,7 @@ def test_a_warm_edge_build_imports_no_edge_client(fake_edge, tmp_path):
     ]  # fmt: skip
     cold = [sys.executable, "-m", "digest_testing.against", fake_edge.base_url, *arguments]
     subprocess.run(cold, capture_output=True, text=True, check=True)
+    first = {path.name: path.read_bytes() for path in (tmp_path / "out").iterdir()}
     requests = len(fake_edge.requests)
     environment = dict(os.environ, PYTHONPROFILEIMPORTTIME="1")
     warm = subprocess.run(
@@ -243,6 +248,7 @@ def test_a_warm_edge_build_imports_no_edge_client(fake_edge, tmp_path):
     summary = json.loads(warm.stdout)
     assert summary["engine"] == "edge" and summary["cached_clips"] >= 1
     assert len(fake_edge.requests) == requests
+    assert {path.name: path.read_bytes() for path in (tmp_path / "out").iterdir()} == first
     modules = imported_modules(warm.stderr)
     assert "digest.pipeline" in modules  # the log was read
     assert (
