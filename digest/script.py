@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from digest.article import Article
+from digest.lazy_patterns import lazy_re
 from digest.sentences import CLOSERS, SENTENCE_END, is_speakable, sentence_spans, split_sentences
 
 # About 0.22 s of speech per character: 500 characters is under two minutes of
@@ -25,7 +26,7 @@ from digest.sentences import CLOSERS, SENTENCE_END, is_speakable, sentence_spans
 MAX_CHUNK_CHARS = 500
 MAX_CHUNK_BYTES = 3000
 
-_CLAUSE_END = re.compile(r"(?<=[，、：,:])")
+_CLAUSE_END = lazy_re(r"(?<=[，、：,:])")
 _TERMINAL = SENTENCE_END + "：:"  # a heading ending in a colon needs no full stop either
 
 
@@ -125,7 +126,7 @@ def as_sentence(text: str) -> str:
     return text
 
 
-_URL = re.compile(r"(?:https?://|www\.)[!-~]+", re.I)
+_URL = lazy_re(r"(?:https?://|www\.)[!-~]+", re.I)
 
 
 def split_written(text: str) -> list[str]:

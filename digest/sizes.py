@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 
-_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.I)
-_AGE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.I)
+from digest.lazy_patterns import lazy_re
+
+_SIZE = lazy_re(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*", re.I)
+_AGE = lazy_re(r"\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*", re.I)
 
 
 def parse_size(text: str) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from digest.errors import InputError, SourceError
+from digest.lazy_patterns import lazy_re
 from digest.reading import is_url, read_text
 
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ FEED_SUFFIXES = (".rss", ".atom", ".xml")
 DEFAULT_SINCE = dt.timedelta(hours=24)
 Warn = Callable[[str], None]
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$", re.I)
+_DURATION = lazy_re(r"^\s*(\d+(?:\.\d+)?)\s*([mhdw])\s*$", re.I)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 
 

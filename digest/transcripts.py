@@ -43,8 +43,11 @@ class TimedLine:
 
 
 def is_speakable_char(ch: str) -> bool:
-    """Letters and digits: what the voice says, whatever spaces or marks surround it."""
-    return unicodedata.category(ch)[0] in "LN"
+    """Letters and digits (Unicode categories L and N): what the voice says, whatever
+    spaces or marks surround it.  `str.isalnum` is exactly that, at C speed: a warm
+    build of the seed asks about 20,000 times (tests/test_transcripts.py checks every
+    code point)."""
+    return ch.isalnum()
 
 
 def char_times(chunk: TimedChunk) -> list[tuple[float, float]]:
@@ -62,12 +65,12 @@ def char_times(chunk: TimedChunk) -> list[tuple[float, float]]:
         at = text.find(sentence, cursor) if sentence else -1
         if at < 0:
             continue
-        span = [i for i in range(at, at + len(sentence)) if is_speakable_char(text[i])]
+        span = [i for i in range(at, at + len(sentence)) if text[i].isalnum()]
         step = (boundary.end - boundary.start) / max(1, len(span))
         for k, i in enumerate(span):
             times[i] = (boundary.start + k * step, boundary.start + (k + 1) * step)
         cursor = at + len(sentence)
-    indices = [i for i, ch in enumerate(text) if is_speakable_char(ch)]
+    indices = [i for i, ch in enumerate(text) if ch.isalnum()]
     result: list[tuple[float, float]] = []
     k = 0
     while k < len(indices):
@@ -99,7 +102,7 @@ def time_lines(lines: Iterable[tuple[str, str]], chunks: Sequence[TimedChunk]) -
     timed: list[TimedLine] = []
     for written, spoken in lines:
         written = written.strip()
-        count = sum(1 for ch in spoken if is_speakable_char(ch))
+        count = sum(map(str.isalnum, spoken))
         if count and position < len(clock):
             first = clock[position]
             last = clock[min(position + count, len(clock)) - 1]

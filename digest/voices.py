@@ -12,6 +12,7 @@ import platformdirs
 from digest.engines import engine_names, is_engine_name
 from digest.engines.base import Speaker
 from digest.errors import InputError
+from digest.lazy_patterns import lazy_re
 from digest.reading import read_limited
 
 if sys.version_info >= (3, 11):
@@ -53,8 +54,8 @@ EDGE_VOICE_NAME = re.compile(r"^[a-z]{2,3}-[A-Z]{2}(?:-[a-z]+)?-[A-Z][A-Za-z]*Ne
 LOCAL_VOICE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+\-]{0,63}$")
 MAX_PRESET_BYTES = 1_000_000
 
-_RATE = re.compile(r"^([+-]?)(\d{1,3})%$")
-_PITCH = re.compile(r"^([+-]?)(\d{1,3})Hz$", re.IGNORECASE)
+_RATE = lazy_re(r"^([+-]?)(\d{1,3})%$")
+_PITCH = lazy_re(r"^([+-]?)(\d{1,3})Hz$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import pytest
 from mutagen.id3 import ID3
@@ -16,6 +17,7 @@ from digest.transcripts import (
     TimedChunk,
     TimedLine,
     char_times,
+    is_speakable_char,
     parse_vtt,
     plain_text,
     srt,
@@ -39,6 +41,16 @@ def test_script_keeps_each_written_sentence_beside_its_spoken_form():
 
 def test_split_written_keeps_urls_whole():
     assert split_written("看 www.x.com/a?b!c 好吗？好！") == ["看 www.x.com/a?b!c 好吗？", "好！"]
+
+
+def test_a_speakable_character_is_a_letter_or_a_digit_at_every_code_point():
+    """`is_speakable_char` is `str.isalnum`, which must mean Unicode categories L and N
+    exactly, on this Python's Unicode version too."""
+    import unicodedata
+
+    for point in range(sys.maxunicode + 1):
+        ch = chr(point)
+        assert is_speakable_char(ch) == (unicodedata.category(ch)[0] in "LN"), hex(point)
 
 
 def test_characters_take_their_boundarys_time_and_gaps_are_spread():
