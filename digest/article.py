@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from digest.lazy_patterns import LazyPattern, lazy_re
 
@@ -141,8 +142,10 @@ _PATTERNS: tuple[tuple[str, LazyPattern], ...] = (
 )
 
 
-@dataclass(frozen=True)
-class _Numbering:
+# The parser's own records are named tuples, not dataclasses: this module is imported by
+# every build, even one whose script is remembered, and a frozen dataclass takes about
+# 0.35 ms to create (a named tuple 0.07).
+class _Numbering(NamedTuple):
     style: str
     number: str  # as written: "01", "一", "（一）", "第一部分"
     value: int
@@ -211,8 +214,7 @@ def _clean_inline(text: str) -> str:
     return text.strip()
 
 
-@dataclass
-class _Line:
+class _Line(NamedTuple):
     text: str
     level: int | None  # Markdown heading level
     blank_before: bool
@@ -235,7 +237,7 @@ def _lines(text: str) -> list[_Line]:
             blank = True
             continue
         if re.fullmatch(r"={3,}", stripped) and out and not blank and out[-1].level is None:
-            out[-1].level = 1  # setext heading
+            out[-1] = out[-1]._replace(level=1)  # setext heading
             blank = True
             continue
         m = _ATX.match(raw)
@@ -259,8 +261,7 @@ def _lines(text: str) -> list[_Line]:
 # --------------------------------------------------------------------------- detection
 
 
-@dataclass(frozen=True)
-class _Heading:
+class _Heading(NamedTuple):
     index: int
     title: str
     number: str | None

@@ -680,7 +680,8 @@ CacheDirOpt = typer.Option(None, help="Clip cache folder (default: the user cach
 @cache_app.command("info")
 def cache_info_command(cache_dir: Optional[Path] = CacheDirOpt) -> None:
     """Where the clip cache is, how many clips it holds and how much space they take."""
-    from digest.cache import cache_info, default_cache_dir
+    from digest.cache import default_cache_dir
+    from digest.cache_maintenance import cache_info
     from digest.sizes import format_size
 
     root = cache_dir or default_cache_dir()
@@ -704,7 +705,8 @@ def cache_prune_command(
     cache_dir: Optional[Path] = CacheDirOpt,
 ) -> None:
     """Remove clips: those unused for --older-than, then least recently used down to --max-size."""
-    from digest.cache import default_cache_dir, prune
+    from digest.cache import default_cache_dir
+    from digest.cache_maintenance import prune
     from digest.sizes import parse_age, parse_size
 
     with user_errors():

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from digest.article import Article, parse_article
-from digest.cache import ClipCache, default_cache_dir, prune_to_cap
+from digest.cache import ClipCache, default_cache_dir
 from digest.checks import DEFAULT_SECONDS_PER_CHAR, ClipCheck, rate_factor
 from digest.clips import MAX_CONCURRENCY, Progress, RetryPolicy, SynthesisStats, cached_clips
 from digest.engines import (
@@ -521,6 +521,8 @@ def _build(
     )
     files = write_episode(episode, info, options.output_dir, cache.root)
     if cache.root is not None and settings.cache_max_size is not None:
+        from digest.cache_maintenance import prune_to_cap
+
         pruned = prune_to_cap(cache.root, settings.cache_max_size)
         if pruned is not None:
             cap = format_size(settings.cache_max_size)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from digest.cache import ClipCache, cache_info, prune
+from digest.cache import ClipCache
+from digest.cache_maintenance import cache_info, prune
 from digest.cli import app
 from digest.engines.base import Boundary, Speech
 from digest.errors import InputError

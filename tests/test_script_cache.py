@@ -93,7 +93,7 @@ def test_a_damaged_entry_is_ignored_and_written_again(tmp_path):
 def test_remembered_scripts_are_counted_and_pruned_with_the_clips(tmp_path):
     import time
 
-    from digest.cache import cache_info, prune
+    from digest.cache_maintenance import cache_info, prune
 
     prepare_text(ARTICLE, options(tmp_path))
     info = cache_info(tmp_path / "cache")
