@@ -229,3 +229,23 @@ def test_global_gain_steps_work_on_mpeg1_stereo_too(tmp_path):
     plain.write_bytes(frames.data)
     gained = ebur128(louder)["I"] - ebur128(plain)["I"]
     assert gained == pytest.approx(3 * GAIN_STEP_DB, abs=0.1)
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_loudness_range_is_the_same_whether_its_windows_are_sorted_or_heaped(seed, monkeypatch):
+    """A short episode's percentiles come from sorting its windows, a long one's from
+    heapq: both are the same order statistics, so the same figure to the last bit."""
+    import random
+
+    from digest import loudness
+
+    rng = random.Random(seed)
+    blocks = [
+        0.0 if rng.random() < 0.1 else 10 ** rng.uniform(-8, -0.5)
+        for _ in range(rng.choice([31, 60, 500, 3000]))
+    ]
+    monkeypatch.setattr(loudness, "SORTED_WINDOWS_AT_MOST", 10**9)
+    sorted_figure = loudness.loudness_range(blocks)
+    monkeypatch.setattr(loudness, "SORTED_WINDOWS_AT_MOST", 0)
+    assert loudness.loudness_range(blocks) == sorted_figure
+    assert sorted_figure > 0
