@@ -277,7 +277,9 @@ def rechunked(script: Script, plan: Sequence[Sequence[str]], max_chars: int) -> 
         return None
     chapters = []
     for chapter, chunks in zip(script.chapters, plan):
-        if not chunks or not all(isinstance(c, str) and c and _fits(c, max_chars) for c in chunks):
+        if not isinstance(chunks, (list, tuple)) or not chunks:
+            return None  # a string would pass below as one-character chunks
+        if not all(isinstance(c, str) and c and _fits(c, max_chars) for c in chunks):
             return None
         if _joined(chunks) != _joined(chapter.chunks):
             return None

@@ -238,3 +238,7 @@ def test_a_remembered_plan_of_other_text_is_refused(tmp_path):
     assert spread_over_requests(SCRIPT, PacedEngine(), 6, 200, tmp_path) == balanced
     stored.write_bytes(b"[[1]]")
     assert spread_over_requests(SCRIPT, PacedEngine(), 6, 200, tmp_path) == balanced
+    # each chapter's whole text as one string: it would re-join as one-character chunks
+    as_strings = ["".join(chapter.chunks) for chapter in SCRIPT.chapters]
+    stored.write_bytes(json.dumps(as_strings).encode())
+    assert spread_over_requests(SCRIPT, PacedEngine(), 6, 200, tmp_path) == balanced
