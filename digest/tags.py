@@ -225,11 +225,13 @@ def written_source_id(tag: bytes) -> str | None:
         if body[:1] != b"\x01":  # UTF-16 with a BOM: what mutagen writes for v2.3
             return None
         text = body[1:]
-        ends = [i for i in range(0, len(text) - 1, 2) if text[i : i + 2] == b"\0\0"]
+        # The description ends at the first aligned UTF-16 NUL.
+        end = next((i for i in range(0, len(text) - 1, 2) if text[i : i + 2] == b"\0\0"), None)
+        if end is None:
+            continue
         try:
-            description = text[: ends[0]].decode("utf-16") if ends else None
-            if description == SOURCE_TAG:
-                return text[ends[0] + 2 :].decode("utf-16").split("\0")[0]
+            if text[:end].decode("utf-16") == SOURCE_TAG:
+                return text[end + 2 :].decode("utf-16").split("\0")[0]
         except UnicodeDecodeError:
             return None
     return ""
