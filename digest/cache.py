@@ -29,8 +29,8 @@ A write that fails (disk full, the folder gone or read-only, a directory in
 the way) never fails the build: the clip is simply not cached, with one
 warning through the `warn` callback.
 
-`cache_info` and `prune` are the maintenance side (`digest cache info|prune`):
-entries are removed least recently used first (a hit touches the audio file).
+A hit touches the audio file, so `digest.cache_maintenance` (`digest cache
+info|prune`) can remove entries least recently used first.
 """
 
 from __future__ import annotations
